@@ -1,0 +1,255 @@
+"""Crossings and their queues, crowd reports, queue visits, estimates and the partner side."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
+
+
+class CoordKind(models.TextChoices):
+    CHECKPOINT = "checkpoint", _("checkpoint")
+    SETTLEMENT = "settlement", _("settlement")
+    ESTIMATE = "estimate", _("estimate")
+
+
+class Crossing(models.Model):
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    name = models.CharField(_("name (English)"), max_length=200)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200, blank=True)
+    name_kk = models.CharField(_("name (Kazakh)"), max_length=200, blank=True)
+    country_a = CountryField(_("country A"))
+    country_b = CountryField(_("country B"))
+    region_a = models.CharField(_("region A"), max_length=200, blank=True)
+    region_b = models.CharField(_("region B"), max_length=200, blank=True)
+    lat = models.FloatField(_("latitude"))
+    lon = models.FloatField(_("longitude"))
+    coord_kind = models.CharField(_("coordinate kind"), max_length=16, choices=CoordKind.choices)
+    coord_source = models.TextField(_("coordinate source"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    # Metres of road one queued truck takes (truck plus gap): turns a reported distance into a position.
+    vehicle_spacing_m = models.FloatField(_("metres per queued truck"), default=20.0)
+    active = models.BooleanField(_("active"), default=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("crossing")
+        verbose_name_plural = _("crossings")
+        ordering = ["slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(lat__gte=-90, lat__lte=90), name="crossing_lat_range"),
+            models.CheckConstraint(condition=Q(lon__gte=-180, lon__lte=180), name="crossing_lon_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Queue(models.Model):
+    """One crossing in one direction (``KZ-RU``); trucks only."""
+
+    crossing = models.ForeignKey(Crossing, on_delete=models.CASCADE, related_name="queues")
+    from_country = CountryField(_("from"))
+    to_country = CountryField(_("to"))
+
+    class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+        ordering = ["crossing__slug", "from_country"]
+        constraints = [
+            models.UniqueConstraint(fields=["crossing", "from_country", "to_country"], name="queue_unique_direction")
+        ]
+
+    @property
+    def direction(self) -> str:
+        return f"{self.from_country}-{self.to_country}"
+
+    def __str__(self) -> str:
+        return f"{self.crossing.slug} {self.direction}"
+
+
+class ReportKind(models.TextChoices):
+    JOINED = "joined", _("joined")
+    POSITION = "position", _("position")
+    CROSSED = "crossed", _("crossed")
+    LEFT = "left", _("left")
+
+
+class Visit(models.Model):
+    """A driver's stay in one queue: joined → positions → crossed or left."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("in queue")
+        CROSSED = "crossed", _("crossed")
+        LEFT = "left", _("left")
+
+    driver = models.ForeignKey("carriers.Driver", on_delete=models.CASCADE, related_name="visits")
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="visits")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    joined_at = models.DateTimeField(_("joined at"))
+    crossed_at = models.DateTimeField(_("crossed at"), null=True, blank=True)
+    left_at = models.DateTimeField(_("left at"), null=True, blank=True)
+    last_report_at = models.DateTimeField(_("last report at"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("queue visit")
+        verbose_name_plural = _("queue visits")
+        ordering = ["-joined_at"]
+        indexes = [models.Index(fields=["driver", "-joined_at"]), models.Index(fields=["queue", "status"])]
+
+    @property
+    def wait_minutes(self) -> int | None:
+        if self.crossed_at is None:
+            return None
+        return max(0, round((self.crossed_at - self.joined_at).total_seconds() / 60))
+
+
+class Report(models.Model):
+    """One crowd report, keyed by the UUID the app made, so a resent report is stored once."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    driver = models.ForeignKey("carriers.Driver", on_delete=models.CASCADE, related_name="reports")
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="reports")
+    visit = models.ForeignKey(Visit, null=True, blank=True, on_delete=models.SET_NULL, related_name="reports")
+    kind = models.CharField(max_length=16, choices=ReportKind.choices)
+    observed_at = models.DateTimeField(_("observed at"))
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    position = models.PositiveIntegerField(null=True, blank=True)
+    distance_m = models.PositiveIntegerField(null=True, blank=True)
+    waited_minutes = models.PositiveIntegerField(null=True, blank=True)
+    # Personal data: cleared after REPORT_LOCATION_RETENTION_HOURS by a periodic task.
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+    # SHA-256 of the canonical content, to tell a resend (duplicate) from a different report (conflict).
+    content_hash = models.CharField(max_length=64)
+    flags = models.JSONField(_("flags"), default=list, blank=True)
+    trusted = models.BooleanField(_("trusted"), default=True)
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+        ordering = ["-observed_at"]
+        indexes = [
+            models.Index(fields=["queue", "observed_at"]),
+            models.Index(fields=["driver", "observed_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(lat__isnull=True) | Q(lat__gte=-90, lat__lte=90), name="report_lat_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(lon__isnull=True) | Q(lon__gte=-180, lon__lte=180), name="report_lon_range"
+            ),
+        ]
+
+
+class Estimate(models.Model):
+    """The current estimate of one queue (one row per queue, upserted by ``estimate_refresh``)."""
+
+    class Confidence(models.TextChoices):
+        LOW = "low", _("low")
+        MEDIUM = "medium", _("medium")
+        HIGH = "high", _("high")
+
+    queue = models.OneToOneField(Queue, on_delete=models.CASCADE, related_name="estimate")
+    wait_minutes = models.PositiveIntegerField()
+    low_minutes = models.PositiveIntegerField()
+    high_minutes = models.PositiveIntegerField()
+    queue_length = models.PositiveIntegerField(null=True, blank=True)
+    throughput_per_hour = models.FloatField(null=True, blank=True)
+    reports = models.PositiveIntegerField(default=0)
+    drivers = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+    data_until = models.DateTimeField(null=True, blank=True)
+    stale = models.BooleanField(default=False)
+    confidence = models.CharField(max_length=8, choices=Confidence.choices, default=Confidence.LOW)
+    # Published only from at least 3 distinct drivers; otherwise the APIs show null.
+    published = models.BooleanField(default=False)
+
+    class Meta:
+        verbose_name = _("estimate")
+        verbose_name_plural = _("estimates")
+
+
+class EstimatePoint(models.Model):
+    """The estimate history: one point per queue per refresh tick (the partner history and the charts)."""
+
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="estimate_points")
+    at = models.DateTimeField()
+    wait_minutes = models.PositiveIntegerField()
+    low_minutes = models.PositiveIntegerField()
+    high_minutes = models.PositiveIntegerField()
+    drivers = models.PositiveIntegerField(default=0)
+    published = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["queue", "at"]
+        constraints = [models.UniqueConstraint(fields=["queue", "at"], name="estimate_point_unique_tick")]
+
+
+class PartnerKeyManager(BaseAPIKeyManager):
+    pass
+
+
+class PartnerKey(AbstractAPIKey):
+    """A logistics firm's API key: hashed, with a visible prefix; revocable."""
+
+    firm = models.CharField(_("firm"), max_length=200)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    objects = PartnerKeyManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("partner API key")
+        verbose_name_plural = _("partner API keys")
+
+
+class AlertSubscription(models.Model):
+    """A partner's webhook: call ``url`` when a queue's estimate crosses ``above_minutes`` (up and down)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key = models.ForeignKey(PartnerKey, on_delete=models.CASCADE, related_name="alerts")
+    queue = models.ForeignKey(Queue, on_delete=models.CASCADE, related_name="alerts")
+    above_minutes = models.PositiveIntegerField()
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=64)
+    above = models.BooleanField(default=False)  # last state seen, to fire on crossings only
+    active = models.BooleanField(default=True)
+    paused_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("alert subscription")
+        verbose_name_plural = _("alert subscriptions")
+        ordering = ["-created_at"]
+
+
+class AlertDelivery(models.Model):
+    """One webhook call and its attempts (the delivery log)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    subscription = models.ForeignKey(AlertSubscription, on_delete=models.CASCADE, related_name="deliveries")
+    payload = models.JSONField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]

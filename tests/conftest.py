@@ -1,0 +1,88 @@
+"""Fixtures shared by the whole suite.
+
+Unit tests need no database. API and service tests use the embedded default (SQLite) or, in CI, the real
+PostgreSQL from DATABASE_URL. The integration suite (tests/integration) adds a live Celery worker.
+"""
+
+from __future__ import annotations
+
+import pytest
+from rest_framework.test import APIClient
+
+from tests.factories import CarrierFactory, DispatcherFactory, DriverFactory, token_for
+
+_DB_FIXTURES = (
+    "db",
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+)
+
+
+@pytest.fixture(autouse=True)
+def _seeded_catalogue(request, _django_db_marker):
+    """The crossings a fresh database has from its data migration.
+
+    A transactional test (live server, live worker) flushes every table at its end; this puts the shipped
+    catalogue back for the tests that run after it.
+    """
+    uses_db = request.node.get_closest_marker("django_db") is not None
+    for name in _DB_FIXTURES:
+        if name in request.fixturenames:
+            request.getfixturevalue(name)
+            uses_db = True
+    if not uses_db:
+        return
+    from queues.catalogue import load_crossings
+    from queues.models import Crossing, Queue
+
+    if not Queue.objects.exists():
+        load_crossings(crossing_model=Crossing, queue_model=Queue)
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def carrier():
+    return CarrierFactory(name="Steppe Freight")
+
+
+@pytest.fixture
+def other_carrier():
+    return CarrierFactory(name="Irtysh Logistics")
+
+
+@pytest.fixture
+def driver(carrier):
+    return DriverFactory(carrier=carrier, phone="+77011234567", name="Aidos")
+
+
+@pytest.fixture
+def other_driver(other_carrier):
+    return DriverFactory(carrier=other_carrier, phone="+77017654321", name="Serik")
+
+
+@pytest.fixture
+def driver_client(driver) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(driver)}")
+    return client
+
+
+@pytest.fixture
+def other_driver_client(other_driver) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(other_driver)}")
+    return client
+
+
+@pytest.fixture
+def dispatcher(carrier):
+    dispatcher = DispatcherFactory(carrier=carrier, user__username="dispatcher1", user__is_staff=True)
+    dispatcher.user.set_password("dispatch-pass-1")
+    dispatcher.user.save()
+    return dispatcher
