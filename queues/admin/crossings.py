@@ -1,0 +1,1 @@
+"""Admin for crossings, reports and visits."""

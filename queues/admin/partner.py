@@ -1,0 +1,1 @@
+"""Admin for partner keys, alert subscriptions and deliveries."""
