@@ -229,6 +229,7 @@ class AlertSubscription(models.Model):
         verbose_name = _("alert subscription")
         verbose_name_plural = _("alert subscriptions")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["queue", "active"]), models.Index(fields=["key", "created_at"])]
 
 
 class AlertDelivery(models.Model):
@@ -247,9 +248,13 @@ class AlertDelivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_status_code = models.PositiveIntegerField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # One entry per attempt: {"at", "status_code", "error", "duration_ms"} (the newest ALERT_LOG_KEEP kept).
+    attempt_log = models.JSONField(_("attempt log"), default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = _("alert delivery")
+        verbose_name_plural = _("alert deliveries")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
