@@ -2,12 +2,259 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from carriers.models import OneTimeCode
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext_lazy as _
+from knox.models import AuthToken
+from knox.settings import knox_settings
+
+from carriers import domain, sms
+from carriers.models import Carrier, Device, Dispatcher, Driver, Language, OneTimeCode, generate_invite_code
+from config.errors import Conflict, DomainError, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+DRIVER_EDITABLE_FIELDS = frozenset({"name", "citizenship", "language", "vehicle_plate"})
+
+
+class InvalidCode(DomainError):
+    """Wrong, expired, used or exhausted code, or a phone that never asked for one: one answer for all."""
+
+    code = "invalid_code"
+    http_status = 400
+    default_detail = _("The code is wrong or has expired. Request a new one.")
+
+
+class InvalidInviteCode(DomainError):
+    """No carrier issued this invite code (a field of the request, not a resource of the URL: hence 400)."""
+
+    code = "invalid_invite_code"
+    http_status = 400
+    default_detail = _("No carrier has this invite code. Check it with your dispatcher.")
+
+
+class AccountDisabled(DomainError):
+    code = "account_disabled"
+    http_status = 403
+    default_detail = _("This account is disabled.")
+
+
+class SmsUnavailable(DomainError):
+    code = "sms_unavailable"
+    http_status = 503
+    default_detail = _("The code could not be sent. Try again shortly.")
+
+
+@dataclass(frozen=True)
+class OtpRequested:
+    phone: str
+    expires_at: datetime
+    expires_in: int
+
+
+# --- Sign-in ----------------------------------------------------------------------------------------
+def otp_request(*, phone: str, as_of: datetime) -> OtpRequested:
+    """Issues a 6-digit code for ``phone`` (E.164) and sends it by SMS; earlier live codes stop working.
+
+    Only an HMAC of the code is stored. Raises :class:`SmsUnavailable` when the SMS backend fails
+    (the new code is then withdrawn, so nothing usable is left behind).
+    """
+    phone = domain.phone_normalize(phone)
+    ttl = int(settings.OTP_TTL_SECONDS)
+    code = domain.otp_code_generate()
+    expires_at = as_of + timedelta(seconds=ttl)
+    with transaction.atomic():
+        OneTimeCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=as_of).update(expires_at=as_of)
+        otp = OneTimeCode.objects.create(
+            phone=phone,
+            code_hash=domain.otp_code_hash(phone=phone, code=code, secret=settings.SECRET_KEY),
+            expires_at=expires_at,
+        )
+    language = Driver.objects.filter(phone=phone).values_list("language", flat=True).first()
+    try:
+        sms.otp_sms_send(phone=phone, code=code, ttl_seconds=ttl, language=language)
+    except Exception as exc:
+        logger.warning("sms backend failed", extra={"phone": domain.phone_mask(phone), "error": type(exc).__name__})
+        OneTimeCode.objects.filter(pk=otp.pk).update(expires_at=as_of)
+        raise SmsUnavailable from exc
+    return OtpRequested(phone=phone, expires_at=expires_at, expires_in=ttl)
+
+
+def otp_verify_and_sign_in(*, phone: str, code: str, device: str, as_of: datetime) -> tuple[str, Driver]:
+    """Checks ``code`` for ``phone`` and signs the device in; returns ``(raw token, driver)``.
+
+    Each try is counted atomically before the comparison, so at most ``OTP_MAX_ATTEMPTS`` guesses are ever
+    compared, even concurrently; the code is then claimed with a conditional UPDATE, so of two concurrent
+    correct tries exactly one gets a token. The first sign-in creates the user and the driver.
+    Raises :class:`InvalidCode` (also for a phone that never asked for a code) or :class:`AccountDisabled`.
+    """
+    try:
+        phone = domain.phone_normalize(phone)
+    except domain.InvalidPhone as exc:
+        raise InvalidCode from exc
+    code = (code or "").strip()
+    otp = (
+        OneTimeCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=as_of)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if otp is None:
+        raise InvalidCode
+    counted = OneTimeCode.objects.filter(
+        pk=otp.pk, used_at__isnull=True, expires_at__gt=as_of, attempts__lt=settings.OTP_MAX_ATTEMPTS
+    ).update(attempts=F("attempts") + 1)
+    if counted != 1:
+        raise InvalidCode
+    if not code.isdigit() or not domain.otp_code_matches(
+        phone=phone, code=code, code_hash=otp.code_hash, secret=settings.SECRET_KEY
+    ):
+        raise InvalidCode
+    with transaction.atomic():
+        claimed = OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=as_of)
+        if claimed != 1:
+            raise InvalidCode
+        driver = _driver_get_or_create(phone=phone)
+        if not driver.user.is_active:
+            raise AccountDisabled
+        token = _device_sign_in(driver=driver, device=device)
+    return token, driver
+
+
+def _driver_get_or_create(*, phone: str) -> Driver:
+    driver = Driver.objects.select_related("user", "carrier").filter(phone=phone).first()
+    if driver is not None:
+        return driver
+    user_model = get_user_model()
+    user, _created = user_model.objects.get_or_create(username=phone)
+    if _created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return Driver.objects.create(user=user, phone=phone)
+
+
+def _device_sign_in(*, driver: Driver, device: str) -> str:
+    """A knox token (hashed, TTL from REST_KNOX, refreshed on use) and its Device row; oldest devices beyond the
+    per-user limit are signed out."""
+    limit = knox_settings.TOKEN_LIMIT_PER_USER
+    if limit:
+        stale = list(
+            AuthToken.objects.filter(user=driver.user).order_by("-created").values_list("pk", flat=True)[limit - 1 :]
+        )
+        if stale:
+            AuthToken.objects.filter(pk__in=stale).delete()
+    instance, token = AuthToken.objects.create(user=driver.user, expiry=knox_settings.TOKEN_TTL)
+    Device.objects.create(driver=driver, auth_token=instance, name=(device or "").strip()[:200] or "unknown")
+    return token
+
+
+def device_sign_out(*, auth_token: AuthToken) -> None:
+    """The token (and its Device) is deleted: it no longer authenticates."""
+    auth_token.delete()
 
 
 def one_time_codes_purge(*, as_of: datetime, keep: timedelta = timedelta(days=1)) -> int:
     """Deletes sign-in codes that expired more than ``keep`` ago; returns how many."""
-    deleted, _ = OneTimeCode.objects.filter(expires_at__lt=as_of - keep).delete()
+    deleted, _counts = OneTimeCode.objects.filter(expires_at__lt=as_of - keep).delete()
     return deleted
+
+
+# --- Drivers ----------------------------------------------------------------------------------------
+@transaction.atomic
+def driver_update(*, driver: Driver, **fields) -> Driver:
+    """Updates the driver's own profile fields (name, citizenship, language, vehicle_plate) only.
+
+    Raises :class:`ValidationFailed` for any other field or an invalid value.
+    """
+    unknown = set(fields) - DRIVER_EDITABLE_FIELDS
+    if unknown:
+        raise ValidationFailed(errors={name: [str(_("This field cannot be changed."))] for name in sorted(unknown)})
+    if "language" in fields and fields["language"] not in Language.values:
+        raise ValidationFailed(errors={"language": [str(_("Unsupported language."))]})
+    for name, value in fields.items():
+        setattr(driver, name, value)
+    if fields:
+        driver.save(update_fields=sorted(fields))
+    return driver
+
+
+@transaction.atomic
+def driver_join_carrier(*, driver: Driver, invite_code: str) -> Driver:
+    """Makes ``driver`` a member of the carrier that issued ``invite_code`` (leaving any previous carrier).
+
+    Joining the carrier one already belongs to is a no-op. Raises :class:`InvalidInviteCode`.
+    """
+    normalized = domain.invite_code_normalize(invite_code)
+    carrier = Carrier.objects.filter(invite_code=normalized).first() if normalized else None
+    if carrier is None:
+        raise InvalidInviteCode(errors={"invite_code": [str(InvalidInviteCode.default_detail)]})
+    if driver.carrier_id != carrier.pk:
+        driver.carrier = carrier
+        driver.save(update_fields=["carrier"])
+    driver.carrier = carrier
+    return driver
+
+
+@transaction.atomic
+def driver_trust_set(*, driver: Driver, trusted: bool, actor) -> Driver:
+    """Marks the driver's reports as trusted or not (untrusted reports stay stored, out of estimates)."""
+    if driver.trusted != trusted:
+        driver.trusted = trusted
+        driver.save(update_fields=["trusted"])
+        logger.info(
+            "driver trust changed",
+            extra={"driver_id": driver.pk, "trusted": trusted, "actor_id": getattr(actor, "pk", None)},
+        )
+    return driver
+
+
+# --- Carriers and dispatchers ------------------------------------------------------------------------
+@transaction.atomic
+def carrier_create(*, name: str) -> Carrier:
+    """A new carrier with a fresh invite code. Raises :class:`ValidationFailed` for an empty name."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(errors={"name": [str(_("This field may not be blank."))]})
+    return Carrier.objects.create(name=name[:200])
+
+
+def carrier_invite_rotate(*, carrier: Carrier) -> Carrier:
+    """Gives the carrier a new invite code; the old one stops working at once."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                carrier.invite_code = generate_invite_code()
+                carrier.save(update_fields=["invite_code"])
+                return carrier
+        except IntegrityError:  # a collision in a 32^10 space: draw again
+            continue
+    raise Conflict
+
+
+@transaction.atomic
+def dispatcher_create(*, carrier: Carrier, username: str, password: str) -> Dispatcher:
+    """A staff (not superuser) user who works for ``carrier`` in the admin.
+
+    Raises :class:`Conflict` when the username is taken, :class:`ValidationFailed` for a weak password.
+    """
+    username = (username or "").strip()
+    user_model = get_user_model()
+    if not username:
+        raise ValidationFailed(errors={"username": [str(_("This field may not be blank."))]})
+    if user_model.objects.filter(username=username).exists():
+        raise Conflict(_("A user with this username already exists."))
+    user = user_model(username=username, is_staff=True, is_superuser=False, is_active=True)
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(errors={"password": list(exc.messages)}) from exc
+    user.set_password(password)
+    user.save()
+    return Dispatcher.objects.create(user=user, carrier=carrier)

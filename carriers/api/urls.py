@@ -1,1 +1,11 @@
-urlpatterns: list = []
+from django.urls import path
+
+from carriers.api import mobile
+
+urlpatterns: list = [
+    path("auth/otp", mobile.OtpRequestApi.as_view(), name="auth-otp"),
+    path("auth/token", mobile.TokenCreateApi.as_view(), name="auth-token"),
+    path("auth/logout", mobile.LogoutApi.as_view(), name="auth-logout"),
+    path("me", mobile.MeApi.as_view(), name="me"),
+    path("me/carrier", mobile.MeCarrierApi.as_view(), name="me-carrier"),
+]

@@ -1,0 +1,227 @@
+"""Driver API: phone sign-in, logout, the driver's profile and carrier membership."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from carriers import domain, selectors, services
+from carriers.api.schema import THROTTLED, UNAUTHENTICATED, VALIDATION, problem
+from carriers.api.throttles import OtpIpThrottle, OtpPhoneThrottle, TokenIpThrottle
+from carriers.models import Driver, Language
+
+
+class PhoneField(serializers.CharField):
+    """An international phone number, answered in E.164."""
+
+    default_error_messages = {"invalid_phone": _("Enter a phone number in international format, e.g. +77011234567.")}
+
+    def to_internal_value(self, data):
+        text = super().to_internal_value(data)
+        try:
+            return domain.phone_normalize(text)
+        except domain.InvalidPhone:
+            self.fail("invalid_phone")
+
+
+class CarrierRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class MeOutputSerializer(serializers.Serializer):
+    """``<me>``: the signed-in driver."""
+
+    id = serializers.IntegerField()
+    phone = serializers.CharField()
+    name = serializers.CharField()
+    citizenship = serializers.CharField(allow_null=True, help_text="ISO 3166-1 alpha-2, or null when not set.")
+    language = serializers.ChoiceField(choices=Language.choices)
+    vehicle_plate = serializers.CharField()
+    carrier = CarrierRefSerializer(allow_null=True)
+
+    class Meta:
+        ref_name = "Me"
+
+    def to_representation(self, driver: Driver) -> dict:
+        carrier = driver.carrier
+        return {
+            "id": driver.pk,
+            "phone": str(driver.phone),
+            "name": driver.name,
+            "citizenship": driver.citizenship.code or None,
+            "language": driver.language,
+            "vehicle_plate": driver.vehicle_plate,
+            "carrier": {"id": carrier.pk, "name": carrier.name} if carrier is not None else None,
+        }
+
+
+class OtpRequestApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [OtpIpThrottle, OtpPhoneThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        phone = PhoneField(max_length=32, help_text="E.164, e.g. +77011234567.")
+
+    class OutputSerializer(serializers.Serializer):
+        expires_in = serializers.IntegerField(help_text="Seconds until the code expires.")
+
+    @extend_schema(
+        operation_id="auth_otp_request",
+        summary="Send a sign-in code by SMS",
+        description=(
+            "Sends a 6-digit one-time code to the phone. A new request replaces earlier codes. "
+            "Throttled per phone number and per client IP (429 with Retry-After)."
+        ),
+        tags=["auth"],
+        request=InputSerializer,
+        responses={
+            202: OutputSerializer,
+            400: VALIDATION,
+            429: THROTTLED,
+            503: problem("sms_unavailable: the SMS could not be sent."),
+        },
+        examples=[OpenApiExample("phone", value={"phone": "+77011234567"}, request_only=True)],
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = services.otp_request(phone=serializer.validated_data["phone"], as_of=timezone.now())
+        return Response(self.OutputSerializer({"expires_in": result.expires_in}).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TokenCreateApi(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [TokenIpThrottle]
+
+    class InputSerializer(serializers.Serializer):
+        phone = PhoneField(max_length=32)
+        code = serializers.CharField(max_length=16, help_text="The 6-digit code from the SMS.")
+        device = serializers.CharField(max_length=200, help_text="A name for this device, shown in the admin.")
+
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; 30 days, renewed on use.")
+        driver = MeOutputSerializer()
+
+    @extend_schema(
+        operation_id="auth_token_create",
+        summary="Exchange a code for a device token",
+        description=(
+            "Signs the device in with the code from the SMS; the first sign-in creates the driver. "
+            "A code works once and dies after 5 wrong tries. A wrong, expired or used code, and a phone that "
+            "never asked for one, all answer 400 `invalid_code`."
+        ),
+        tags=["auth"],
+        request=InputSerializer,
+        responses={
+            201: OutputSerializer,
+            400: problem("invalid_code or validation_error."),
+            429: THROTTLED,
+        },
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token, driver = services.otp_verify_and_sign_in(**serializer.validated_data, as_of=timezone.now())
+        driver = selectors.driver_get_for_user(user=driver.user)
+        return Response(self.OutputSerializer({"token": token, "driver": driver}).data, status=status.HTTP_201_CREATED)
+
+
+class LogoutApi(APIView):
+    @extend_schema(
+        operation_id="auth_logout",
+        summary="Sign this device out",
+        description="The calling token stops working at once; the driver's other devices stay signed in.",
+        tags=["auth"],
+        request=None,
+        responses={204: None, 401: UNAUTHENTICATED},
+    )
+    def post(self, request):
+        services.device_sign_out(auth_token=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MeApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        """Only these fields can be changed; ``id``, ``phone`` and ``carrier`` are read-only and ignored if sent."""
+
+        name = serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=True)
+        citizenship = serializers.CharField(
+            max_length=2, allow_blank=True, help_text="ISO 3166-1 alpha-2 (KZ, RU, CN, KG, UZ, ...); empty to clear."
+        )
+        language = serializers.ChoiceField(choices=Language.choices)
+        vehicle_plate = serializers.CharField(max_length=20, allow_blank=True, trim_whitespace=True)
+
+        def validate_citizenship(self, value: str) -> str:
+            code = value.strip().upper()
+            if code and countries.alpha2(code) != code:
+                raise serializers.ValidationError(_("Enter an ISO 3166-1 alpha-2 country code, e.g. KZ."))
+            return code
+
+        def validate_vehicle_plate(self, value: str) -> str:
+            return value.upper()
+
+    @extend_schema(
+        operation_id="me_get",
+        summary="The signed-in driver",
+        tags=["me"],
+        responses={200: MeOutputSerializer, 401: UNAUTHENTICATED},
+    )
+    def get(self, request):
+        return Response(MeOutputSerializer(selectors.driver_get_for_user(user=request.user)).data)
+
+    @extend_schema(
+        operation_id="me_update",
+        summary="Update the driver's profile",
+        description=(
+            "Partial update of `name`, `citizenship`, `language` and `vehicle_plate`. "
+            "`id`, `phone` and `carrier` are read-only: when sent they are ignored (join a carrier through "
+            "POST /api/v1/me/carrier; a new phone means a new sign-in)."
+        ),
+        tags=["me"],
+        request=InputSerializer,
+        responses={200: MeOutputSerializer, 400: VALIDATION, 401: UNAUTHENTICATED},
+    )
+    def patch(self, request):
+        serializer = self.InputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        driver = selectors.driver_get_for_user(user=request.user)
+        driver = services.driver_update(driver=driver, **serializer.validated_data)
+        return Response(MeOutputSerializer(driver).data)
+
+
+class MeCarrierApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        invite_code = serializers.CharField(max_length=32, help_text="The code the carrier's dispatcher gave out.")
+
+    @extend_schema(
+        operation_id="me_carrier_join",
+        summary="Join a carrier",
+        description=(
+            "Joins the carrier that issued the invite code (leaving the current one, if any). Case, spaces and "
+            "dashes in the code are ignored. An unknown code is 400 `invalid_invite_code`: the code is a field "
+            "of the request, not a resource of the URL."
+        ),
+        tags=["me"],
+        request=InputSerializer,
+        responses={
+            200: MeOutputSerializer,
+            400: problem("invalid_invite_code or validation_error."),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        driver = selectors.driver_get_for_user(user=request.user)
+        driver = services.driver_join_carrier(driver=driver, invite_code=serializer.validated_data["invite_code"])
+        return Response(MeOutputSerializer(driver).data)
+

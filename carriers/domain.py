@@ -1,0 +1,62 @@
+"""Pure sign-in rules: phone normalisation and one-time code hashing (no ORM, no clock)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+import phonenumbers
+
+OTP_DIGITS = 6
+
+
+class InvalidPhone(ValueError):
+    """The text is not a valid international (E.164) phone number."""
+
+
+def phone_normalize(raw: str) -> str:
+    """``raw`` as E.164 (``+77011234567``); raises :class:`InvalidPhone`.
+
+    Only international numbers are accepted (a leading ``+``): drivers cross borders, so a number without its
+    country code is ambiguous. Spaces, dashes and brackets are tolerated and dropped.
+    """
+    text = (raw or "").strip()
+    if not text.startswith("+"):
+        raise InvalidPhone(text)
+    try:
+        number = phonenumbers.parse(text, None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidPhone(text) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidPhone(text)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone_mask(phone: str) -> str:
+    """``+77011234567`` → ``+7701***4567``-like text with no digit run as long as a code (for logs and SMS files)."""
+    digits = phone.lstrip("+")
+    if len(digits) < 4:
+        return "+***"
+    return "+" + digits[:1] + "*" * (len(digits) - 3) + "-" + digits[-2:]
+
+
+def otp_code_generate(digits: int = OTP_DIGITS) -> str:
+    """A uniformly random numeric code with leading zeros kept."""
+    return f"{secrets.randbelow(10**digits):0{digits}d}"
+
+
+def otp_code_hash(*, phone: str, code: str, secret: str) -> str:
+    """HMAC-SHA256 of ``phone:code`` keyed with ``secret``: the same code for two phones hashes differently."""
+    message = f"{phone}:{code}".encode()
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def otp_code_matches(*, phone: str, code: str, code_hash: str, secret: str) -> bool:
+    """Constant-time comparison of ``code`` against a stored hash."""
+    return hmac.compare_digest(otp_code_hash(phone=phone, code=code, secret=secret), code_hash)
+
+
+def invite_code_normalize(raw: str) -> str:
+    """An invite code as typed (lower case, spaces, dashes) in its stored form."""
+    return "".join(ch for ch in (raw or "").upper() if ch.isalnum())

@@ -1,0 +1,17 @@
+"""Reads for carriers and drivers."""
+
+from __future__ import annotations
+
+from carriers.domain import invite_code_normalize
+from carriers.models import Carrier, Driver
+
+
+def driver_get_for_user(*, user) -> Driver:
+    """The signed-in user's driver with its carrier (one query)."""
+    return Driver.objects.select_related("carrier").get(user_id=user.pk)
+
+
+def carrier_get_by_invite_code(*, invite_code: str) -> Carrier | None:
+    """The carrier that issued ``invite_code`` (as typed: case, spaces and dashes ignored), or None."""
+    normalized = invite_code_normalize(invite_code)
+    return Carrier.objects.filter(invite_code=normalized).first() if normalized else None
