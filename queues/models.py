@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
@@ -174,6 +174,9 @@ class Estimate(models.Model):
     class Meta:
         verbose_name = _("estimate")
         verbose_name_plural = _("estimates")
+        constraints = [
+            models.CheckConstraint(condition=Q(low_minutes__lte=F("high_minutes")), name="estimate_interval"),
+        ]
 
 
 class EstimatePoint(models.Model):
@@ -188,8 +191,25 @@ class EstimatePoint(models.Model):
     published = models.BooleanField(default=False)
 
     class Meta:
+        verbose_name = _("estimate point")
+        verbose_name_plural = _("estimate points")
         ordering = ["queue", "at"]
-        constraints = [models.UniqueConstraint(fields=["queue", "at"], name="estimate_point_unique_tick")]
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "at"], name="estimate_point_unique_tick"),
+            models.CheckConstraint(condition=Q(low_minutes__lte=F("high_minutes")), name="estimate_point_interval"),
+        ]
+        indexes = [
+            # The partner history and the charts read published points of one queue over a time range: a partial
+            # index holding just those (covering the read on PostgreSQL, which supports INCLUDE).
+            models.Index(
+                fields=["queue", "at"],
+                include=["wait_minutes", "low_minutes", "high_minutes", "drivers"],
+                condition=Q(published=True),
+                name="estimate_point_published",
+            ),
+            # Retention (``estimate_points_purge``) and cross-queue charts select by time alone.
+            models.Index(fields=["at"], name="estimate_point_at"),
+        ]
 
 
 class PartnerKeyManager(BaseAPIKeyManager):
