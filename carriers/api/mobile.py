@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -35,6 +35,7 @@ class CarrierRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+@extend_schema_serializer(component_name="Me")
 class MeOutputSerializer(serializers.Serializer):
     """``<me>``: the signed-in driver."""
 
@@ -45,9 +46,6 @@ class MeOutputSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=Language.choices)
     vehicle_plate = serializers.CharField()
     carrier = CarrierRefSerializer(allow_null=True)
-
-    class Meta:
-        ref_name = "Me"
 
     def to_representation(self, driver: Driver) -> dict:
         carrier = driver.carrier
@@ -67,9 +65,11 @@ class OtpRequestApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [OtpIpThrottle, OtpPhoneThrottle]
 
+    @extend_schema_serializer(component_name="OtpRequestInput")
     class InputSerializer(serializers.Serializer):
         phone = PhoneField(max_length=32, help_text="E.164, e.g. +77011234567.")
 
+    @extend_schema_serializer(component_name="OtpRequestOutput")
     class OutputSerializer(serializers.Serializer):
         expires_in = serializers.IntegerField(help_text="Seconds until the code expires.")
 
@@ -102,11 +102,13 @@ class TokenCreateApi(APIView):
     permission_classes = [AllowAny]
     throttle_classes = [TokenIpThrottle]
 
+    @extend_schema_serializer(component_name="TokenCreateInput")
     class InputSerializer(serializers.Serializer):
         phone = PhoneField(max_length=32)
         code = serializers.CharField(max_length=16, help_text="The 6-digit code from the SMS.")
         device = serializers.CharField(max_length=200, help_text="A name for this device, shown in the admin.")
 
+    @extend_schema_serializer(component_name="TokenCreateOutput")
     class OutputSerializer(serializers.Serializer):
         token = serializers.CharField(help_text="Send as `Authorization: Token <token>`; 30 days, renewed on use.")
         driver = MeOutputSerializer()
@@ -150,6 +152,7 @@ class LogoutApi(APIView):
 
 
 class MeApi(APIView):
+    @extend_schema_serializer(component_name="MeUpdateInput")
     class InputSerializer(serializers.Serializer):
         """Only these fields can be changed; ``id``, ``phone`` and ``carrier`` are read-only and ignored if sent."""
 
@@ -199,6 +202,7 @@ class MeApi(APIView):
 
 
 class MeCarrierApi(APIView):
+    @extend_schema_serializer(component_name="MeCarrierJoinInput")
     class InputSerializer(serializers.Serializer):
         invite_code = serializers.CharField(max_length=32, help_text="The code the carrier's dispatcher gave out.")
 
