@@ -1,0 +1,286 @@
+"""The partner API's operations (ninja Router, mounted by ``config.partner``): crossings, estimates, history,
+webhook alerts. Each operation turns its input into arguments, makes one selector or service call, and turns
+the result back; errors are DomainErrors rendered by the API's handlers.
+"""
+
+# No ``from __future__ import annotations``: ninja reads the parameter annotations (HttpResponse, Query) at
+# import time.
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import AwareDatetime
+
+from config.errors import ValidationFailed
+from queues import alerts, partner_reads
+from queues.partner_domain import HISTORY_MAX_POINTS, HistoryWindowError, history_window
+
+router = Router()
+
+PAGE_SIZE_DEFAULT = 50
+PAGE_SIZE_MAX = getattr(settings, "PARTNER_PAGE_SIZE_MAX", 500)
+READ_MAX_AGE_SECONDS = 30
+DIRECTION_PATTERN = r"^[A-Za-z]{2}-[A-Za-z]{2}$"
+TIMESTAMP = {"format": "date-time", "example": "2026-11-21T09:30:00Z"}
+
+
+# --- Schemas ----------------------------------------------------------------------------------------
+class ProblemOut(Schema):
+    status: int
+    code: str = Field(description="Stable machine word: validation_error, not_found, insufficient_data, ...")
+    detail: str
+    errors: dict[str, list[str]] | None = None
+
+
+class EstimateOut(Schema):
+    wait_minutes: int = Field(description="Expected wait, in minutes, for a truck joining the queue now.")
+    low_minutes: int = Field(description="Lower end of the 80% interval.")
+    high_minutes: int = Field(description="Upper end of the 80% interval.")
+    queue_length: int | None = Field(description="Trucks in the queue, when known.")
+    throughput_per_hour: float | None = Field(description="Trucks crossing per hour, when known.")
+    reports: int = Field(description="Reports behind the estimate.")
+    drivers: int = Field(description="Distinct drivers behind the estimate (at least 3 to be published).")
+    computed_at: str = Field(json_schema_extra=TIMESTAMP)
+    data_until: str | None = Field(description="The newest report used.", json_schema_extra=TIMESTAMP)
+    stale: bool = Field(description="No recent report: the estimate may be out of date.")
+    confidence: Literal["low", "medium", "high"]
+
+
+class QueueOut(Schema):
+    direction: str = Field(examples=["KZ-RU"])
+    estimate: EstimateOut | None = Field(description="null below the publication rule (fewer than 3 drivers).")
+
+
+class CrossingOut(Schema):
+    slug: str = Field(examples=["zhaisan-sagarchin"])
+    name: str
+    name_ru: str
+    name_kk: str
+    countries: list[str] = Field(examples=[["KZ", "RU"]])
+    lat: float
+    lon: float
+    queues: list[QueueOut]
+
+
+class CrossingPageOut(Schema):
+    results: list[CrossingOut]
+    next: str | None = Field(description="URL of the next page, or null on the last one.")
+
+
+class HistoryPointOut(Schema):
+    at: str = Field(description="Start of the bucket (UTC-aligned).", json_schema_extra=TIMESTAMP)
+    wait_minutes: int = Field(description="Rounded mean of the published estimates in the bucket.")
+    low_minutes: int
+    high_minutes: int
+    drivers: int = Field(description="Most distinct drivers behind any estimate in the bucket.")
+
+
+class HistoryOut(Schema):
+    points: list[HistoryPointOut]
+
+
+class AlertIn(Schema):
+    crossing: str = Field(max_length=80, examples=["syrym-mashtakovo"])
+    direction: str = Field(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])
+    above_minutes: int = Field(ge=0, le=alerts.ABOVE_MINUTES_MAX, description="Fire when the wait goes above this.")
+    url: str = Field(max_length=500, description="https URL receiving the signed POSTs.")
+
+
+class AlertOut(Schema):
+    id: str
+    crossing: str
+    direction: str
+    above_minutes: int
+    url: str
+    status: Literal["active", "paused"] = Field(description="paused after repeated delivery failures.")
+    above: bool = Field(description="Whether the last published estimate was above the threshold.")
+    created_at: str = Field(json_schema_extra=TIMESTAMP)
+
+
+class AlertCreatedOut(AlertOut):
+    secret: str = Field(description="HMAC-SHA256 key for X-Kezek-Signature. Shown once: store it now.")
+
+
+class AlertPageOut(Schema):
+    results: list[AlertOut]
+    next: str | None
+
+
+class PageQuery(Schema):
+    cursor: str | None = Field(None, max_length=500, description="From the previous page's `next`.")
+    limit: int = Field(PAGE_SIZE_DEFAULT, ge=1, le=PAGE_SIZE_MAX, description=f"Page size, 1 to {PAGE_SIZE_MAX}.")
+
+
+class HistoryQuery(Schema):
+    direction: str = Field(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])
+    since: AwareDatetime | None = Field(None, description="Start, inclusive. Default: until − 24 h.")
+    until: AwareDatetime | None = Field(None, description="End, exclusive. Default: the end of the current bucket.")
+    interval: Literal["15m", "1h", "1d"] = "1h"
+
+
+ERRORS_READ = {400: ProblemOut, 404: ProblemOut}
+
+
+# --- HTTP caching -----------------------------------------------------------------------------------
+def _etag(data: Any) -> str:
+    encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return '"' + hashlib.sha256(encoded).hexdigest()[:40] + '"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return etag in candidates
+
+
+def _cacheable(request: HttpRequest, response: HttpResponse, data: Any) -> Any:
+    """``data`` with ETag and Cache-Control set, or a 304 when the client's If-None-Match matches."""
+    etag = _etag(data)
+    headers = {
+        "ETag": etag,
+        "Cache-Control": f"private, max-age={READ_MAX_AGE_SECONDS}",
+        "Vary": "X-API-Key, Accept-Language",
+    }
+    if _matches(request.headers.get("If-None-Match"), etag):
+        not_modified = HttpResponseNotModified()
+        for name, value in headers.items():
+            not_modified[name] = value
+        return not_modified
+    for name, value in headers.items():
+        response[name] = value
+    return data
+
+
+def _next_url(request: HttpRequest, cursor: str | None, limit: int) -> str | None:
+    if cursor is None:
+        return None
+    return request.build_absolute_uri(f"{request.path}?{urlencode({'cursor': cursor, 'limit': limit})}")
+
+
+# --- Reads ------------------------------------------------------------------------------------------
+@router.get(
+    "/crossings",
+    response={200: CrossingPageOut, 304: None, 400: ProblemOut},
+    summary="Crossings with their current estimates",
+    description=(
+        "Every active crossing (by slug) with both of its queues and each queue's current estimate (null below "
+        "the publication rule). Cursor-paginated: follow `next` until it is null."
+    ),
+    tags=["crossings"],
+)
+def list_crossings(request: HttpRequest, response: HttpResponse, page: Query[PageQuery]):
+    result = partner_reads.partner_crossing_page(cursor=page.cursor, limit=page.limit)
+    data = {"results": result.results, "next": _next_url(request, result.next_cursor, page.limit)}
+    return _cacheable(request, response, data)
+
+
+@router.get(
+    "/crossings/{slug}/estimate",
+    response={200: EstimateOut, 304: None, **ERRORS_READ},
+    summary="The current estimate of one queue",
+    description=(
+        "The queue's current estimate. 404 `insufficient_data` when it is below the publication rule (fewer "
+        "than 3 distinct drivers) or there is none yet; 404 `not_found` for an unknown crossing; 400 "
+        "`validation_error` for a direction the crossing does not have."
+    ),
+    tags=["crossings"],
+)
+def get_estimate(
+    request: HttpRequest,
+    response: HttpResponse,
+    slug: str,
+    direction: Annotated[str, Query(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])],
+):
+    queue = partner_reads.partner_queue_get(slug=slug, direction=direction)
+    return _cacheable(request, response, partner_reads.partner_estimate_get(queue=queue))
+
+
+@router.get(
+    "/crossings/{slug}/history",
+    response={200: HistoryOut, 304: None, **ERRORS_READ},
+    summary="The estimate history of one queue",
+    description=(
+        "Published estimates in `[since, until)` grouped into UTC-aligned buckets of `interval` (15m, 1h, 1d). "
+        "Each point is a bucket holding at least one published estimate (empty buckets are left out): `at` is "
+        "the bucket's start, the minutes are the rounded means of the estimates in it, `drivers` the most "
+        f"drivers behind any of them. At most {HISTORY_MAX_POINTS} buckets per request (400 otherwise: narrow "
+        "the range or widen the interval). Timestamps need an offset."
+    ),
+    tags=["crossings"],
+)
+def get_history(request: HttpRequest, response: HttpResponse, slug: str, params: Query[HistoryQuery]):
+    queue = partner_reads.partner_queue_get(slug=slug, direction=params.direction)
+    try:
+        window = history_window(since=params.since, until=params.until, interval=params.interval, as_of=timezone.now())
+    except HistoryWindowError as exc:
+        message = (
+            _("since must be before until.")
+            if exc.field == "since"
+            else _("The range holds more than %(max)d points: narrow it or use a wider interval.")
+            % {"max": HISTORY_MAX_POINTS}
+        )
+        raise ValidationFailed(errors={exc.field: [message]}) from None
+    data = partner_reads.partner_history_get(queue=queue, window=window, interval=params.interval)
+    return _cacheable(request, response, data)
+
+
+# --- Alerts -----------------------------------------------------------------------------------------
+@router.post(
+    "/alerts",
+    response={201: AlertCreatedOut, 400: ProblemOut, 404: ProblemOut, 409: ProblemOut},
+    summary="Subscribe a webhook to a queue's threshold",
+    description=(
+        "Kezek POSTs to `url` when the queue's published estimate goes above `above_minutes`, and again when it "
+        "comes back down. Each body is signed with the returned `secret` (shown only here): "
+        "`X-Kezek-Signature: sha256=<hex HMAC-SHA256 of the body>` and the replay-resistant "
+        "`X-Kezek-Signature-V2: t=<unix ts>,sha256=<hex HMAC-SHA256 of '<ts>.' + body>`. The URL must be https "
+        "and resolve to public addresses. Failed deliveries are retried with exponential backoff; repeated "
+        "failures pause the alert. 409 when the key has 100 alerts."
+    ),
+    tags=["alerts"],
+)
+def create_alert(request: HttpRequest, payload: AlertIn):
+    subscription = alerts.alert_subscription_create(
+        key=request.auth,
+        crossing=payload.crossing,
+        direction=payload.direction,
+        above_minutes=payload.above_minutes,
+        url=payload.url,
+    )
+    return Status(201, alerts.alert_subscription_as_dict(subscription, with_secret=True))
+
+
+@router.get(
+    "/alerts",
+    response={200: AlertPageOut, 400: ProblemOut},
+    summary="This key's alerts",
+    description="The alerts created with this key, oldest first (secrets are never shown again).",
+    tags=["alerts"],
+)
+def list_alerts(request: HttpRequest, page: Query[PageQuery]):
+    result = alerts.alert_subscription_list(key=request.auth, cursor=page.cursor, limit=page.limit)
+    return {
+        "results": [alerts.alert_subscription_as_dict(subscription) for subscription in result.results],
+        "next": _next_url(request, result.next_cursor, page.limit),
+    }
+
+
+@router.delete(
+    "/alerts/{alert_id}",
+    response={204: None, 404: ProblemOut},
+    summary="Delete an alert",
+    description="Stops the alert; pending deliveries are dropped. 404 for an unknown id or another key's alert.",
+    tags=["alerts"],
+)
+def delete_alert(request: HttpRequest, alert_id: str):
+    alerts.alert_subscription_delete(key=request.auth, subscription_id=alert_id, as_of=timezone.now())
+    return Status(204, None)
