@@ -1,1 +1,103 @@
-"""Admin for crossings, reports and visits."""
+"""Admin for crossings (superusers), reports and visits (dispatchers: their own drivers' only)."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from carriers.admin_tenancy import CarrierScopedAdmin
+from queues.models import Crossing, Queue, Report, Visit
+from queues.services import report_trust_set
+
+
+class QueueInline(admin.TabularInline):
+    model = Queue
+    extra = 0
+    fields = ("from_country", "to_country")
+
+
+@admin.register(Crossing)
+class CrossingAdmin(admin.ModelAdmin):
+    """Operators correct coordinates (often only settlement-level), names and spacing, or retire a crossing.
+
+    Only superusers (Django's defaults: staff need explicit model permissions, which dispatchers never get).
+    """
+
+    list_display = ("slug", "name", "country_a", "country_b", "coord_kind", "lat", "lon", "active")
+    list_filter = ("active", "coord_kind", "country_b")
+    search_fields = ("slug", "name", "name_ru", "name_kk")
+    readonly_fields = ("updated_at",)
+    fieldsets = (
+        (None, {"fields": ("slug", "active", "name", "name_ru", "name_kk")}),
+        (_("Countries"), {"fields": ("country_a", "region_a", "country_b", "region_b")}),
+        (_("Location"), {"fields": ("lat", "lon", "coord_kind", "coord_source", "vehicle_spacing_m")}),
+        (_("Notes"), {"fields": ("notes", "updated_at")}),
+    )
+    inlines = [QueueInline]
+
+
+def _set_trust(modeladmin, request, report_ids, *, trusted: bool) -> None:
+    changed = report_trust_set(report_ids=report_ids, trusted=trusted, actor=request.user)
+    message = (
+        ngettext("%(count)d report marked trusted.", "%(count)d reports marked trusted.", changed)
+        if trusted
+        else ngettext("%(count)d report marked untrusted.", "%(count)d reports marked untrusted.", changed)
+    )
+    modeladmin.message_user(request, message % {"count": changed}, messages.SUCCESS)
+
+
+class _ReadOnlyFieldsMixin:
+    """Dispatchers may run the trust actions ("change") but never edit a report or visit by hand."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+
+@admin.register(Report)
+class ReportAdmin(_ReadOnlyFieldsMixin, CarrierScopedAdmin):
+    carrier_path = "driver__carrier_id"
+    dispatcher_permissions = frozenset({"view", "change"})
+    list_display = ("id", "driver", "queue", "kind", "observed_at", "received_at", "position", "flags", "trusted")
+    list_filter = ("kind", "trusted", "queue__crossing")
+    list_select_related = ("driver", "queue__crossing")
+    search_fields = ("id", "driver__phone", "driver__name")
+    date_hierarchy = "observed_at"
+    actions = ["mark_untrusted", "mark_trusted"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Mark untrusted (kept, but out of estimates)"), permissions=["change"])
+    def mark_untrusted(self, request, queryset):
+        _set_trust(self, request, list(queryset.values_list("pk", flat=True)), trusted=False)
+
+    @admin.action(description=_("Mark trusted"), permissions=["change"])
+    def mark_trusted(self, request, queryset):
+        _set_trust(self, request, list(queryset.values_list("pk", flat=True)), trusted=True)
+
+
+@admin.register(Visit)
+class VisitAdmin(_ReadOnlyFieldsMixin, CarrierScopedAdmin):
+    carrier_path = "driver__carrier_id"
+    dispatcher_permissions = frozenset({"view", "change"})
+    list_display = ("id", "driver", "queue", "status", "joined_at", "crossed_at", "left_at")
+    list_filter = ("status", "queue__crossing")
+    list_select_related = ("driver", "queue__crossing")
+    search_fields = ("driver__phone", "driver__name")
+    date_hierarchy = "joined_at"
+    actions = ["mark_untrusted", "mark_trusted"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def _report_ids(self, queryset) -> list:
+        return list(Report.objects.filter(visit__in=queryset).values_list("pk", flat=True))
+
+    @admin.action(description=_("Mark the visits' reports untrusted"), permissions=["change"])
+    def mark_untrusted(self, request, queryset):
+        _set_trust(self, request, self._report_ids(queryset), trusted=False)
+
+    @admin.action(description=_("Mark the visits' reports trusted"), permissions=["change"])
+    def mark_trusted(self, request, queryset):
+        _set_trust(self, request, self._report_ids(queryset), trusted=True)

@@ -1,0 +1,158 @@
+"""Driver API: the crossing catalogue with waits, batch report ingest, the driver's queue visits."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from config.errors import ValidationFailed
+from config.pagination import CursorPagination
+from queues.estimation import estimate_as_dict
+from queues.selectors import crossing_get, crossing_list, visit_list
+from queues.services import report_batch_ingest
+
+MAX_REPORTS_PER_BATCH = 100
+READ_CACHE_CONTROL = "private, max-age=30"
+
+
+class CrossingPagination(CursorPagination):
+    ordering = "slug"
+
+
+class VisitPagination(CursorPagination):
+    ordering = ("-joined_at", "-id")
+
+
+def _etagged(request: Request, data) -> Response:
+    """A read answer with a weak ETag of its body; 304 when the client already has it."""
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    etag = f'W/"{digest}"'
+    if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
+        response = Response(status=304)
+    else:
+        response = Response(data)
+    response["ETag"] = etag
+    response["Cache-Control"] = READ_CACHE_CONTROL
+    return response
+
+
+class EstimateField(serializers.Field):
+    def to_representation(self, queue):
+        return estimate_as_dict(getattr(queue, "estimate", None))
+
+
+class CrossingOutput(serializers.Serializer):
+    class QueueOutput(serializers.Serializer):
+        direction = serializers.CharField()
+        estimate = EstimateField(source="*", allow_null=True)
+
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    name_ru = serializers.CharField()
+    name_kk = serializers.CharField()
+    countries = serializers.SerializerMethodField()
+    lat = serializers.FloatField()
+    lon = serializers.FloatField()
+    queues = QueueOutput(many=True, source="queues.all")
+
+    def get_countries(self, crossing) -> list[str]:
+        return [str(crossing.country_a), str(crossing.country_b)]
+
+
+class CrossingListApi(APIView):
+    """The active crossings, each with both queues and their current estimate (null until published)."""
+
+    @extend_schema(responses=CrossingOutput(many=True))
+    def get(self, request: Request) -> Response:
+        paginator = CrossingPagination()
+        page = paginator.paginate_queryset(crossing_list(), request, view=self)
+        data = {"results": CrossingOutput(page, many=True).data, "next": paginator.get_next_link()}
+        return _etagged(request, data)
+
+
+class CrossingDetailApi(APIView):
+    """One active crossing; 404 for an unknown or inactive slug."""
+
+    @extend_schema(responses=CrossingOutput)
+    def get(self, request: Request, slug: str) -> Response:
+        return _etagged(request, CrossingOutput(crossing_get(slug=slug)).data)
+
+
+class ReportBatchApi(APIView):
+    """Offline-first batch of crowd reports: one result per item, in order; idempotent by the report id.
+
+    A body that is not ``{"reports": [<object>, ... at most 100]}`` is a 400 and stores nothing.
+    Throttled per driver (scope ``reports``).
+    """
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "reports"
+
+    class InputSerializer(serializers.Serializer):
+        reports = serializers.ListField(
+            child=serializers.DictField(), max_length=MAX_REPORTS_PER_BATCH, allow_empty=True
+        )
+
+    @extend_schema(
+        request=InputSerializer,
+        responses=inline_serializer(
+            "ReportBatchOutput",
+            {
+                "results": inline_serializer(
+                    "ReportResult",
+                    {
+                        "id": serializers.CharField(allow_null=True),
+                        "status": serializers.ChoiceField(["created", "duplicate", "conflict", "rejected"]),
+                        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+                    },
+                    many=True,
+                )
+            },
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            raise ValidationFailed(errors={"reports": [_("Send an object with a list of reports.")]})
+        serializer = self.InputSerializer(data=request.data)
+        if not serializer.is_valid():
+            raise ValidationFailed(errors={"reports": _flat_messages(serializer.errors.get("reports", []))})
+        results = report_batch_ingest(
+            driver=request.user.driver, items=serializer.validated_data["reports"], received_at=timezone.now()
+        )
+        return Response({"results": results})
+
+
+def _flat_messages(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [message for value in detail.values() for message in _flat_messages(value)]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _flat_messages(value)]
+    return [str(detail)]
+
+
+class VisitOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    crossing = serializers.CharField(source="queue.crossing.slug")
+    direction = serializers.CharField(source="queue.direction")
+    joined_at = serializers.DateTimeField()
+    crossed_at = serializers.DateTimeField(allow_null=True)
+    wait_minutes = serializers.IntegerField(allow_null=True)
+
+
+class VisitListApi(APIView):
+    """The driver's own queue visits, newest first; ``wait_minutes`` is null until the visit crossed."""
+
+    @extend_schema(responses=VisitOutput(many=True))
+    def get(self, request: Request) -> Response:
+        paginator = VisitPagination()
+        page = paginator.paginate_queryset(visit_list(driver=request.user.driver), request, view=self)
+        return paginator.get_paginated_response(VisitOutput(page, many=True).data)

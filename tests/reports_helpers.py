@@ -1,0 +1,40 @@
+"""Builders for crowd reports as the app sends them (shared by the report, visit and concurrency tests)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+# Zhaisan – Sagarchin: an "estimate" coordinate (60 km hard radius) with both queues KZ-RU and RU-KZ.
+CROSSING = "zhaisan-sagarchin"
+CROSSING_LAT, CROSSING_LON = 50.8, 56.05
+# Bakhty – Baketu: a "checkpoint" coordinate (5 km hard radius).
+CHECKPOINT_CROSSING = "bakhty-baketu"
+CHECKPOINT_LAT, CHECKPOINT_LON = 46.683333, 82.8
+
+
+def iso(moment: datetime | str) -> str:
+    if isinstance(moment, str):
+        return moment
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def report(
+    *,
+    kind: str = "position",
+    observed_at: datetime | str | None = None,
+    crossing: str = CROSSING,
+    direction: str = "KZ-RU",
+    report_id: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": report_id or str(uuid.uuid4()),
+        "crossing": crossing,
+        "direction": direction,
+        "kind": kind,
+        "observed_at": iso(observed_at or datetime.now(tz=UTC) - timedelta(minutes=1)),
+    }
+    body.update(fields)
+    return body
