@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -57,10 +58,40 @@ class StayRule(models.Model):
                 | Q(effective_to__gte=models.F("effective_from")),
                 name="stay_rule_effective_order",
             ),
+            models.CheckConstraint(condition=Q(limit_days__gte=1), name="stay_rule_limit_positive"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Admin-side validation: codes are ISO alpha-2, the window is complete, caps and dates make sense."""
+        errors: dict[str, list[str]] = {}
+        for field_name, allow_empty in (("host_countries", False), ("citizenships", True)):
+            value = getattr(self, field_name)
+            if not isinstance(value, list) or not all(isinstance(code, str) for code in value):
+                errors[field_name] = [_('Give a list of two-letter country codes, e.g. ["RU", "BY"].')]
+                continue
+            codes = [code.strip().upper() for code in value]
+            if not codes and not allow_empty:
+                errors[field_name] = [_("Name at least one host country.")]
+            elif any(len(code) != 2 or not code.isalpha() for code in codes):
+                errors[field_name] = [_("Country codes are ISO 3166-1 alpha-2 (two letters).")]
+            else:
+                setattr(self, field_name, sorted(set(codes)))
+        if self.window == WindowKind.ROLLING and not self.window_days:
+            errors["window_days"] = [_("A rolling window needs its length in days.")]
+        if self.window == WindowKind.CALENDAR_YEAR and self.window_days:
+            errors["window_days"] = [_("A calendar-year window has no length: leave it empty.")]
+        if self.window_days and self.limit_days and self.limit_days > self.window_days:
+            errors["limit_days"] = [_("The limit cannot be longer than the window.")]
+        for cap in ("continuous_cap_days", "per_entry_cap_days"):
+            if getattr(self, cap) == 0:
+                errors[cap] = [_("Leave the cap empty for none; a cap is at least one day.")]
+        if self.effective_from and self.effective_to and self.effective_to < self.effective_from:
+            errors["effective_to"] = [_("The rule cannot end before it starts.")]
+        if errors:
+            raise ValidationError(errors)
 
 
 class DriverRegime(models.Model):
@@ -79,6 +110,21 @@ class DriverRegime(models.Model):
         verbose_name = _("driver regime")
         verbose_name_plural = _("driver regimes")
         ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_to__gte=models.F("valid_from")),
+                name="driver_regime_valid_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.regime
+
+    def clean(self) -> None:
+        if self.valid_from and self.valid_to and self.valid_to < self.valid_from:
+            raise ValidationError({"valid_to": [_("The regime cannot end before it starts.")]})
 
 
 class StayEvent(models.Model):

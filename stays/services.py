@@ -1,10 +1,115 @@
-"""Writes for stays: events (with their audit trail), regimes, registry checks, status snapshots."""
+"""Writes for stays: events (with their audit trail), regimes, registry checks, status snapshots and the
+risk notifications they raise."""
 
 from __future__ import annotations
 
-from datetime import date
+import logging
+from collections.abc import Sequence
+from datetime import date, datetime
 
-from stays.models import StayEvent
+from django.db import IntegrityError, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_countries import countries
+
+from carriers.models import Dispatcher, Driver, Notification
+from carriers.push import notification_push
+from config.errors import NotFound, ValidationFailed
+from queues.models import Crossing
+from stays import domain, selectors
+from stays.models import DriverRegime, RegistryCheck, StayEvent, StayEventAudit, StayStatusSnapshot
+
+logger = logging.getLogger(__name__)
+
+
+class StayEventInvalid(ValidationFailed):
+    """The event does not fit the driver's history (a future date, an exit without an entry, ...)."""
+
+    default_detail = gettext_lazy("The stay event does not fit the recorded entries and exits.")
+
+
+class NotificationNotFound(NotFound):
+    pass
+
+
+_PROBLEM_MESSAGES = {
+    "future_date": gettext_lazy("The date is in the future."),
+    "exit_without_entry": gettext_lazy("There is no entry into this country before this exit."),
+    "entry_while_in_country": gettext_lazy("There is already an entry into this country without an exit after it."),
+}
+
+
+def _event_snapshot(event: StayEvent) -> dict:
+    return {
+        "country": str(event.country),
+        "kind": event.kind,
+        "date": event.date.isoformat(),
+        "crossing": event.crossing.slug if event.crossing_id and event.crossing else None,
+        "source": event.source,
+        "report": str(event.report_id) if event.report_id else None,
+    }
+
+
+def _refresh_after_commit(driver_id: int) -> None:
+    from stays.tasks import driver_status_refresh
+
+    transaction.on_commit(lambda: driver_status_refresh.delay(driver_id=driver_id))
+
+
+def _lock_driver(driver: Driver) -> None:
+    """Serialises writes to one driver's history (two devices adding events at once)."""
+    Driver.objects.select_for_update().filter(pk=driver.pk).first()
+
+
+@transaction.atomic
+def stay_event_record(
+    *,
+    driver: Driver,
+    country: str,
+    kind: str,
+    date: date,
+    crossing: Crossing | None,
+    source: str,
+    actor,
+    as_of: datetime,
+) -> StayEvent:
+    """Records an entry into or exit from ``country`` on ``date`` and its audit line.
+
+    Raises StayEventInvalid (400 validation_error) for a date after ``as_of``'s day, an exit with no entry
+    before it, or a second entry without an exit between.
+    """
+    country = country.upper()
+    _lock_driver(driver)
+    existing = selectors.stay_domain_events(driver=driver)
+    new = domain.Event(country=country, kind=kind, on=date)
+    problems = domain.event_sequence_problems(existing=existing, new=new, today=as_of.date())
+    if problems:
+        raise StayEventInvalid(
+            errors={field: [str(_PROBLEM_MESSAGES[code]) for code in codes] for field, codes in problems.items()}
+        )
+    event = StayEvent.objects.create(
+        driver=driver, country=country, kind=kind, date=date, crossing=crossing, source=source, created_by=actor
+    )
+    StayEventAudit.objects.create(event=event, action="created", actor=actor, snapshot=_event_snapshot(event))
+    _refresh_after_commit(driver.pk)
+    return event
+
+
+@transaction.atomic
+def stay_event_delete(*, event: StayEvent, actor, as_of: datetime, note: str = "") -> StayEvent:
+    """Corrects a stay event away: it is marked deleted (never removed) and the audit trail says who and when."""
+    event = StayEvent.objects.select_for_update().get(pk=event.pk)
+    if event.deleted_at is not None:
+        return event
+    event.deleted_at = as_of
+    event.deleted_by = actor
+    event.save(update_fields=["deleted_at", "deleted_by"])
+    StayEventAudit.objects.create(
+        event=event, action="deleted", actor=actor, snapshot=_event_snapshot(event), note=note
+    )
+    _refresh_after_commit(event.driver_id)
+    return event
 
 
 def stay_crossing_record(
@@ -13,4 +118,232 @@ def stay_crossing_record(
     """Records the exit from ``from_country`` and the entry into ``to_country`` for a ``crossed`` report,
     where a stay rule could apply to the driver (never their own country). Idempotent per report; never
     raises for inconsistent history (a crowd report must not be refused for it): such events are skipped."""
-    return []
+    citizenship = str(driver.citizenship or "").upper()
+    rules = selectors.stay_rules_list()
+    created: list[StayEvent] = []
+    with transaction.atomic():
+        _lock_driver(driver)
+        existing = selectors.stay_domain_events(driver=driver)
+        for kind, country in ((StayEvent.Kind.EXIT, from_country.upper()), (StayEvent.Kind.ENTRY, to_country.upper())):
+            if not any(rule.applies_to(country=country, citizenship=citizenship) for rule in rules):
+                continue
+            if StayEvent.objects.filter(report_id=report_id, country=country, kind=kind).exists():
+                continue
+            new = domain.Event(country=country, kind=kind, on=crossed_on)
+            problems = domain.event_sequence_problems(existing=existing, new=new, today=crossed_on)
+            if problems:
+                logger.info(
+                    "crossing not recorded as a stay event: inconsistent with history",
+                    extra={"driver_id": driver.pk, "report_id": str(report_id), "kind": kind, "country": country},
+                )
+                continue
+            try:
+                with transaction.atomic():
+                    event = StayEvent.objects.create(
+                        driver=driver,
+                        country=country,
+                        kind=kind,
+                        date=crossed_on,
+                        crossing_id=crossing_id,
+                        source=StayEvent.Source.REPORT,
+                        report_id=report_id,
+                    )
+            except IntegrityError:  # the same report recorded concurrently
+                continue
+            StayEventAudit.objects.create(event=event, action="created", snapshot=_event_snapshot(event))
+            existing.append(new)
+            created.append(event)
+        if created:
+            _refresh_after_commit(driver.pk)
+    return created
+
+
+@transaction.atomic
+def registry_check_record(
+    *, driver: Driver, status: str, checked_on: date, checked_by, note: str = ""
+) -> RegistryCheck:
+    """Stores the result of a check of Russia's registry of controlled persons (``clear`` or ``listed``)."""
+    if status not in RegistryCheck.Status.values:
+        raise ValidationFailed(errors={"status": [_("Choose clear or listed.")]})
+    check = RegistryCheck.objects.create(
+        driver=driver, status=status, checked_on=checked_on, checked_by=checked_by, note=note
+    )
+    _refresh_after_commit(driver.pk)
+    return check
+
+
+@transaction.atomic
+def driver_regime_set(
+    *,
+    driver: Driver,
+    regime: str,
+    valid_from: date | None,
+    valid_to: date | None,
+    note: str = "",
+    source: str = "",
+    set_by=None,
+) -> DriverRegime:
+    """Gives ``driver`` a regime or exemption (e.g. ``ruID``) between two dates, with a note and a source."""
+    if valid_from and valid_to and valid_to < valid_from:
+        raise ValidationFailed(errors={"valid_to": [_("The regime cannot end before it starts.")]})
+    item = DriverRegime.objects.create(
+        driver=driver,
+        regime=regime.strip(),
+        valid_from=valid_from,
+        valid_to=valid_to,
+        note=note,
+        source=source,
+        set_by=set_by,
+    )
+    _refresh_after_commit(driver.pk)
+    return item
+
+
+# --- Snapshots and risk notifications -------------------------------------------------------------
+_TITLES = {
+    "watch": gettext_lazy("%(days)d days left in %(country)s"),
+    "high": gettext_lazy("Only %(days)d days left in %(country)s"),
+    "overstay": gettext_lazy("Stay limit exceeded in %(country)s by %(overstay)d days"),
+    "listed": gettext_lazy("Listed on the registry of controlled persons (%(country)s)"),
+}
+_DISPATCHER_TITLES = {
+    "watch": gettext_lazy("%(driver)s: %(days)d days left in %(country)s"),
+    "high": gettext_lazy("%(driver)s: only %(days)d days left in %(country)s"),
+    "overstay": gettext_lazy("%(driver)s: stay limit exceeded in %(country)s by %(overstay)d days"),
+    "listed": gettext_lazy("%(driver)s: listed on the registry of controlled persons (%(country)s)"),
+}
+
+
+def _notification_texts(status: domain.CountryStatus, *, driver: Driver, dispatcher: bool) -> tuple[str, str]:
+    values = {
+        "days": status.days_left,
+        "country": countries.name(status.country) or status.country,
+        "overstay": status.overstay_days,
+        "driver": str(driver),
+        "date": status.latest_exit.isoformat() if status.latest_exit else "",
+    }
+    title = str((_DISPATCHER_TITLES if dispatcher else _TITLES)[status.risk]) % values
+    if status.risk == "listed":
+        body = _("A registry check found this record. Contact the migration authorities before travelling.")
+    elif status.risk == "overstay":
+        body = _("Leave the country now: an overstay can lead to listing on the registry.")
+    elif status.latest_exit:
+        body = _("Leave by %(date)s to stay within the limit.") % values
+    else:
+        body = _("Plan the next trips with the days left in mind.")
+    return title, body
+
+
+def _notify(
+    *, key: str, audience: str, driver: Driver, status: domain.CountryStatus, language: str, on: date
+) -> Notification | None:
+    """Creates the notification once per ``key`` (unique); None when it already exists."""
+    with translation.override(language):
+        title, body = _notification_texts(status, driver=driver, dispatcher=audience == "dispatcher")
+    fields = {
+        "audience": audience,
+        "driver": driver if audience == Notification.Audience.DRIVER else None,
+        "carrier": driver.carrier if audience == Notification.Audience.DISPATCHER else None,
+        "kind": "stay_risk",
+        "level": status.risk,
+        "title": title[:200],
+        "body": body,
+        "data": {
+            "driver_id": driver.pk,
+            "country": status.country,
+            "risk": status.risk,
+            "risk_reasons": list(status.risk_reasons),
+            "days_left": status.days_left,
+            "overstay_days": status.overstay_days,
+            "latest_exit": status.latest_exit.isoformat() if status.latest_exit else None,
+            "on": on.isoformat(),
+        },
+    }
+    try:
+        with transaction.atomic():
+            notification, created = Notification.objects.get_or_create(dedupe_key=key, defaults=fields)
+    except IntegrityError:  # another worker created it between our look-up and insert
+        return None
+    return notification if created else None
+
+
+def _dispatcher_language(carrier_id: int) -> str:
+    language = (
+        Dispatcher.objects.filter(carrier_id=carrier_id).order_by("pk").values_list("language", flat=True).first()
+    )
+    return language or "ru"
+
+
+def stay_status_store(*, driver: Driver, status: domain.StayStatus, computed_at: datetime) -> list[Notification]:
+    """Upserts the driver's per-country snapshots and notifies a rise of the risk level.
+
+    A level is notified once per stay period (``dedupe_key`` is unique): running twice, or two workers
+    racing, stores one notification per level, and only the run that created it pushes it (after commit).
+    """
+    created: list[Notification] = []
+    with transaction.atomic():
+        previous = {
+            str(snapshot.country): snapshot
+            for snapshot in StayStatusSnapshot.objects.select_for_update().filter(driver=driver)
+        }
+        for item in status.countries:
+            before = previous.get(item.country)
+            StayStatusSnapshot.objects.update_or_create(
+                driver=driver,
+                country=item.country,
+                defaults={
+                    "on": status.on,
+                    "in_country": item.in_country,
+                    "days_used": item.days_used,
+                    "days_left": item.days_left,
+                    "latest_exit": item.latest_exit,
+                    "overstay_days": item.overstay_days,
+                    "risk": item.risk,
+                    "risk_rank": item.risk_rank,
+                    "computed_at": computed_at,
+                },
+            )
+            if item.risk_rank <= (before.risk_rank if before else 0):
+                continue
+            key = f"stay:{driver.pk}:{item.country}:{item.risk}:{item.period}"
+            notification = _notify(
+                key=key, audience="driver", driver=driver, status=item, language=driver.language, on=status.on
+            )
+            if notification:
+                created.append(notification)
+            if driver.carrier_id:
+                notification = _notify(
+                    key=f"{key}:dispatcher",
+                    audience="dispatcher",
+                    driver=driver,
+                    status=item,
+                    language=_dispatcher_language(driver.carrier_id),
+                    on=status.on,
+                )
+                if notification:
+                    created.append(notification)
+        assessed = [item.country for item in status.countries]
+        StayStatusSnapshot.objects.filter(driver=driver).exclude(country__in=assessed).delete()
+        for notification in created:
+            transaction.on_commit(lambda notification=notification: notification_push(notification=notification))
+    return created
+
+
+def stay_statuses_refresh(*, driver_ids: Sequence[int], on: date, as_of: datetime) -> list[Notification]:
+    """Recomputes the status of each driver on ``on`` and stores it (one transaction per driver)."""
+    created: list[Notification] = []
+    for driver, status in selectors.stay_statuses_for_drivers(driver_ids=driver_ids, on=on):
+        created += stay_status_store(driver=driver, status=status, computed_at=as_of)
+    return created
+
+
+@transaction.atomic
+def notification_mark_read(*, driver: Driver, notification_id: int, as_of: datetime) -> Notification:
+    """Marks one of the driver's own notifications read (idempotent); another's is NotificationNotFound."""
+    notification = selectors.notification_list(driver=driver).select_for_update().filter(pk=notification_id).first()
+    if notification is None:
+        raise NotificationNotFound()
+    if notification.read_at is None:
+        notification.read_at = as_of
+        notification.save(update_fields=["read_at"])
+    return notification

@@ -1,0 +1,311 @@
+"""Driver API for stays: status on a date, stay events (list, add, correct), planning, notifications."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from carriers.api.schema import UNAUTHENTICATED, VALIDATION, problem
+from config.pagination import CursorPagination
+from queues.models import Crossing
+from stays import domain, selectors, services
+from stays.models import StayEvent
+
+NOT_FOUND = problem("not_found: no such object among the driver's own.")
+
+
+class CountryField(serializers.CharField):
+    """An ISO 3166-1 alpha-2 country code (any case in, upper case out)."""
+
+    default_error_messages = {"invalid_country": _("Enter an ISO 3166-1 alpha-2 country code, e.g. RU.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 2)
+        kwargs.setdefault("min_length", 2)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        code = super().to_internal_value(data).upper()
+        if code not in countries:
+            self.fail("invalid_country")
+        return code
+
+
+@extend_schema_serializer(component_name="StayEvent")
+class StayEventOutputSerializer(serializers.Serializer):
+    """``<stay event>``."""
+
+    id = serializers.UUIDField()
+    country = serializers.CharField()
+    kind = serializers.ChoiceField(choices=StayEvent.Kind.choices)
+    date = serializers.DateField()
+    crossing = serializers.CharField(allow_null=True, help_text="Crossing slug, or null.")
+    source = serializers.ChoiceField(choices=StayEvent.Source.choices)
+
+    def to_representation(self, event: StayEvent) -> dict:
+        return {
+            "id": str(event.pk),
+            "country": str(event.country),
+            "kind": event.kind,
+            "date": event.date.isoformat(),
+            "crossing": event.crossing.slug if event.crossing_id else None,
+            "source": event.source,
+        }
+
+
+def _day(value):
+    return value.isoformat() if value else None
+
+
+@extend_schema_serializer(component_name="StayRuleRef")
+class StayRuleSerializer(serializers.Serializer):
+    limit_days = serializers.IntegerField()
+    window = serializers.ChoiceField(choices=[domain.CALENDAR_YEAR, domain.ROLLING])
+    window_days = serializers.IntegerField(allow_null=True)
+    source = serializers.CharField()
+
+
+@extend_schema_serializer(component_name="RegistryState")
+class RegistrySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["unknown", "clear", "listed"])
+    checked_on = serializers.DateField(allow_null=True)
+
+
+@extend_schema_serializer(component_name="StayCountryStatus")
+class StayCountrySerializer(serializers.Serializer):
+    country = serializers.CharField()
+    rule = StayRuleSerializer()
+    in_country = serializers.BooleanField()
+    days_used = serializers.IntegerField()
+    days_left = serializers.IntegerField()
+    window_start = serializers.DateField()
+    window_end = serializers.DateField()
+    latest_exit = serializers.DateField(
+        allow_null=True, help_text="While in the country: the last day on which leaving keeps within the limit."
+    )
+    overstay_days = serializers.IntegerField()
+    risk = serializers.ChoiceField(choices=list(domain.RISK_RANK))
+    risk_reasons = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Codes: registry_listed, over_limit, over_continuous_cap, over_per_entry_cap, "
+        "days_left_at_high_threshold, days_left_at_watch_threshold.",
+    )
+    registry = RegistrySerializer()
+
+
+class StayStatusApi(APIView):
+    @extend_schema_serializer(component_name="StayStatusQuery")
+    class QuerySerializer(serializers.Serializer):
+        on = serializers.DateField(required=False, help_text="YYYY-MM-DD; default today (UTC).")
+
+    @extend_schema_serializer(component_name="StayStatus")
+    class OutputSerializer(serializers.Serializer):
+        """``<stay status>``."""
+
+        on = serializers.DateField()
+        countries = StayCountrySerializer(many=True)
+
+        def to_representation(self, result: domain.StayStatus) -> dict:
+            return {
+                "on": result.on.isoformat(),
+                "countries": [
+                    {
+                        "country": item.country,
+                        "rule": {
+                            "limit_days": item.rule.limit_days,
+                            "window": item.rule.window,
+                            "window_days": item.rule.window_days if item.rule.window == domain.ROLLING else None,
+                            "source": item.rule.source,
+                        },
+                        "in_country": item.in_country,
+                        "days_used": item.days_used,
+                        "days_left": item.days_left,
+                        "window_start": item.window_start.isoformat(),
+                        "window_end": item.window_end.isoformat(),
+                        "latest_exit": _day(item.latest_exit),
+                        "overstay_days": item.overstay_days,
+                        "risk": item.risk,
+                        "risk_reasons": list(item.risk_reasons),
+                        "registry": {"status": item.registry.status, "checked_on": _day(item.registry.checked_on)},
+                    }
+                    for item in result.countries
+                ],
+            }
+
+    @extend_schema(
+        operation_id="stays_status",
+        summary="Days of stay, days left, latest exit and risk per country",
+        description=(
+            "One entry per country where a stay rule applies to the driver on the date. Days are counted "
+            "inclusively: the entry day and the exit day both count, a same-day entry and exit is one day "
+            "(the conservative reading). An open stay counts up to the date. `latest_exit` is set while in "
+            "the country. `risk`: ok, watch (days left at or below STAY_RISK_WATCH_DAYS), high (at or below "
+            "STAY_RISK_HIGH_DAYS), overstay (limit exceeded), listed (the latest registry check found the "
+            "driver listed: overrides the rest)."
+        ),
+        parameters=[QuerySerializer],
+        responses={200: OutputSerializer, 400: VALIDATION, 401: UNAUTHENTICATED},
+    )
+    def get(self, request):
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        on = query.validated_data.get("on") or timezone.now().date()
+        result = selectors.stay_status_get(driver=request.user.driver, on=on)
+        return Response(self.OutputSerializer(result).data)
+
+
+class StayEventListApi(APIView):
+    class Pagination(CursorPagination):
+        ordering = ("-date", "-created_at")
+
+    @extend_schema_serializer(component_name="StayEventInput")
+    class InputSerializer(serializers.Serializer):
+        country = CountryField(help_text="ISO 3166-1 alpha-2, e.g. RU.")
+        kind = serializers.ChoiceField(choices=StayEvent.Kind.choices)
+        date = serializers.DateField(help_text="YYYY-MM-DD; not in the future.")
+        crossing = serializers.SlugField(required=False, allow_null=True, help_text="Crossing slug (optional).")
+
+        def validate_crossing(self, slug):
+            if not slug:
+                return None
+            crossing = Crossing.objects.filter(slug=slug).first()
+            if crossing is None:
+                raise serializers.ValidationError(_("Unknown crossing."))
+            return crossing
+
+        def validate(self, attrs):
+            crossing = attrs.get("crossing")
+            if crossing is not None and attrs["country"] not in {str(crossing.country_a), str(crossing.country_b)}:
+                raise serializers.ValidationError({"crossing": [_("This crossing does not lead to that country.")]})
+            return attrs
+
+    @extend_schema(
+        operation_id="stays_events_list",
+        summary="The driver's stay events, newest date first",
+        responses={200: StayEventOutputSerializer(many=True), 401: UNAUTHENTICATED},
+    )
+    def get(self, request):
+        paginator = self.Pagination()
+        page = paginator.paginate_queryset(selectors.stay_events_list(driver=request.user.driver), request, view=self)
+        return paginator.get_paginated_response(StayEventOutputSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="stays_events_create",
+        summary="Record an entry or exit",
+        description=(
+            "Rejected (400 validation_error): a date in the future, an exit with no entry before it, a second "
+            "entry without an exit between. The source is `driver`."
+        ),
+        request=InputSerializer,
+        responses={201: StayEventOutputSerializer, 400: VALIDATION, 401: UNAUTHENTICATED},
+    )
+    def post(self, request):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        event = services.stay_event_record(
+            driver=request.user.driver,
+            country=data["country"],
+            kind=data["kind"],
+            date=data["date"],
+            crossing=data.get("crossing"),
+            source=StayEvent.Source.DRIVER,
+            actor=request.user,
+            as_of=timezone.now(),
+        )
+        return Response(StayEventOutputSerializer(event).data, status=status.HTTP_201_CREATED)
+
+
+class StayEventDetailApi(APIView):
+    @extend_schema(
+        operation_id="stays_events_delete",
+        summary="Correct a stay event away",
+        description="The event no longer counts; it is kept in the audit trail (who, when, what).",
+        responses={204: None, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def delete(self, request, event_id):
+        event = get_object_or_404(selectors.stay_events_list(driver=request.user.driver), pk=event_id)
+        services.stay_event_delete(event=event, actor=request.user, as_of=timezone.now())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StayPlanApi(APIView):
+    @extend_schema_serializer(component_name="StayPlanQuery")
+    class QuerySerializer(serializers.Serializer):
+        country = CountryField(help_text="ISO 3166-1 alpha-2, e.g. RU.")
+        entry = serializers.DateField(help_text="YYYY-MM-DD: the planned entry day (day 1 of the stay).")
+        days = serializers.IntegerField(min_value=1, max_value=domain.PLAN_MAX_DAYS, help_text="1 to 365.")
+
+    @extend_schema_serializer(component_name="StayPlan")
+    class OutputSerializer(serializers.Serializer):
+        """``<plan>``."""
+
+        country = serializers.CharField()
+        entry = serializers.DateField()
+        days = serializers.IntegerField()
+        allowed = serializers.BooleanField()
+        max_days = serializers.IntegerField(help_text="Longest allowed stay entering on `entry` (at most 365).")
+        earliest_entry = serializers.DateField(
+            allow_null=True,
+            help_text="First date on or after `entry` from which a stay of `days` is allowed; null when no date "
+            "within two years allows it (e.g. longer than any continuous stay may be).",
+        )
+
+    @extend_schema(
+        operation_id="stays_plan",
+        summary="May I enter on a date and stay N days?",
+        parameters=[QuerySerializer],
+        responses={200: OutputSerializer, 400: VALIDATION, 401: UNAUTHENTICATED},
+    )
+    def get(self, request):
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        result = selectors.stay_plan_get(
+            driver=request.user.driver, **query.validated_data, as_of=timezone.now().date()
+        )
+        return Response(self.OutputSerializer(result).data)
+
+
+@extend_schema_serializer(component_name="Notification")
+class NotificationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="e.g. stay_risk.")
+    level = serializers.CharField(help_text="For stay_risk: watch, high, overstay or listed.")
+    title = serializers.CharField()
+    body = serializers.CharField()
+    data = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class NotificationListApi(APIView):
+    @extend_schema(
+        operation_id="notifications_list",
+        summary="The driver's notifications, newest first",
+        description="Written in the driver's language at the time they were created.",
+        responses={200: NotificationOutputSerializer(many=True), 401: UNAUTHENTICATED},
+    )
+    def get(self, request):
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(selectors.notification_list(driver=request.user.driver), request, view=self)
+        return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(
+        operation_id="notifications_read",
+        summary="Mark a notification read (an addition to the v1 contract)",
+        request=None,
+        responses={200: NotificationOutputSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
+    )
+    def post(self, request, notification_id):
+        notification = services.notification_mark_read(
+            driver=request.user.driver, notification_id=notification_id, as_of=timezone.now()
+        )
+        return Response(NotificationOutputSerializer(notification).data)

@@ -1,0 +1,154 @@
+"""Reads for stays: domain values built from the database, statuses and plans, lists for the API and admin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+
+from django.conf import settings
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+
+from carriers.models import Driver, Notification
+from stays import domain
+from stays.models import DriverRegime, RegistryCheck, StayEvent, StayRule, StayStatusSnapshot
+
+
+def stay_rule_to_domain(rule: StayRule) -> domain.Rule:
+    return domain.Rule(
+        id=rule.pk,
+        name=rule.name,
+        host_countries=frozenset(code.upper() for code in rule.host_countries or []),
+        citizenships=frozenset(code.upper() for code in rule.citizenships or []),
+        regime=rule.regime,
+        limit_days=rule.limit_days,
+        window=rule.window,
+        window_days=rule.window_days,
+        continuous_cap_days=rule.continuous_cap_days,
+        per_entry_cap_days=rule.per_entry_cap_days,
+        effective_from=rule.effective_from,
+        effective_to=rule.effective_to,
+        source=rule.source,
+        active=rule.active,
+    )
+
+
+def stay_rules_list() -> list[domain.Rule]:
+    """Every active rule as a domain value (the domain picks the one in force on each day)."""
+    return [stay_rule_to_domain(rule) for rule in StayRule.objects.filter(active=True).order_by("pk")]
+
+
+def stay_events_list(*, driver: Driver) -> QuerySet[StayEvent]:
+    """The driver's current (not corrected away) events, with their crossing."""
+    return StayEvent.objects.filter(driver=driver, deleted_at__isnull=True).select_related("crossing")
+
+
+def _events_to_domain(events: Iterable[StayEvent]) -> list[domain.Event]:
+    ordered = sorted(events, key=lambda event: (event.date, event.created_at))
+    return [domain.Event(country=str(event.country), kind=event.kind, on=event.date) for event in ordered]
+
+
+def _regimes_to_domain(regimes: Iterable[DriverRegime]) -> tuple[domain.Regime, ...]:
+    return tuple(
+        domain.Regime(regime=item.regime, valid_from=item.valid_from, valid_to=item.valid_to) for item in regimes
+    )
+
+
+def _registry_to_domain(checks: Sequence[RegistryCheck]) -> domain.RegistryState:
+    if not checks:
+        return domain.RegistryState()
+    latest = max(checks, key=lambda check: (check.checked_on, check.created_at))
+    return domain.RegistryState(status=latest.status, checked_on=latest.checked_on)
+
+
+def stay_thresholds() -> domain.Thresholds:
+    return domain.Thresholds(watch_days=settings.STAY_RISK_WATCH_DAYS, high_days=settings.STAY_RISK_HIGH_DAYS)
+
+
+def stay_driver_facts(*, driver: Driver) -> domain.Driver:
+    return domain.Driver(
+        citizenship=str(driver.citizenship or "").upper(),
+        regimes=_regimes_to_domain(DriverRegime.objects.filter(driver=driver)),
+    )
+
+
+def stay_domain_events(*, driver: Driver) -> list[domain.Event]:
+    return _events_to_domain(stay_events_list(driver=driver))
+
+
+def registry_state_get(*, driver: Driver) -> domain.RegistryState:
+    latest = RegistryCheck.objects.filter(driver=driver).order_by("-checked_on", "-created_at")[:1]
+    return _registry_to_domain(list(latest))
+
+
+def stay_status_get(*, driver: Driver, on: date) -> domain.StayStatus:
+    """The contract's <stay status> for ``driver`` on ``on``."""
+    return domain.assess(
+        driver=stay_driver_facts(driver=driver),
+        events=stay_domain_events(driver=driver),
+        rules=stay_rules_list(),
+        on=on,
+        registry=registry_state_get(driver=driver),
+        thresholds=stay_thresholds(),
+    )
+
+
+def stay_plan_get(*, driver: Driver, country: str, entry: date, days: int, as_of: date) -> domain.Plan:
+    """The contract's <plan> for a stay of ``days`` days in ``country`` entering on ``entry``."""
+    return domain.plan(
+        country=country,
+        entry=entry,
+        days=days,
+        driver=stay_driver_facts(driver=driver),
+        events=stay_domain_events(driver=driver),
+        rules=stay_rules_list(),
+        as_of=as_of,
+    )
+
+
+def stay_statuses_for_drivers(*, driver_ids: Sequence[int], on: date) -> Iterator[tuple[Driver, domain.StayStatus]]:
+    """Statuses for a chunk of drivers in a fixed number of queries (events, regimes, checks prefetched)."""
+    rules = stay_rules_list()
+    thresholds = stay_thresholds()
+    drivers = (
+        Driver.objects.filter(pk__in=driver_ids)
+        .select_related("carrier")
+        .prefetch_related(
+            Prefetch("stay_events", queryset=StayEvent.objects.filter(deleted_at__isnull=True), to_attr="live_events"),
+            Prefetch("regimes", to_attr="all_regimes"),
+            Prefetch("registry_checks", to_attr="all_checks"),
+        )
+        .order_by("pk")
+    )
+    for driver in drivers:
+        status = domain.assess(
+            driver=domain.Driver(
+                citizenship=str(driver.citizenship or "").upper(), regimes=_regimes_to_domain(driver.all_regimes)
+            ),
+            events=_events_to_domain(driver.live_events),
+            rules=rules,
+            on=on,
+            registry=_registry_to_domain(driver.all_checks),
+            thresholds=thresholds,
+        )
+        yield driver, status
+
+
+def driver_id_chunks(*, size: int) -> Iterator[list[int]]:
+    """Every driver id, in chunks of ``size`` (keyset pagination: cheap on a large table)."""
+    last = 0
+    while True:
+        chunk = list(Driver.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size])
+        if not chunk:
+            return
+        yield chunk
+        last = chunk[-1]
+
+
+def snapshot_subquery(*, country: str, field: str) -> Subquery:
+    """A driver's snapshot ``field`` in ``country``, for annotating driver querysets (no N+1)."""
+    return Subquery(StayStatusSnapshot.objects.filter(driver=OuterRef("pk"), country=country).values(field)[:1])
+
+
+def notification_list(*, driver: Driver) -> QuerySet[Notification]:
+    """The driver's own notifications, newest first."""
+    return Notification.objects.filter(audience=Notification.Audience.DRIVER, driver=driver)

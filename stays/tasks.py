@@ -1,0 +1,33 @@
+"""Thin Celery wrappers around stays services: the daily check fans out per chunk of driver ids."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from celery import shared_task
+from django.utils import timezone
+
+from stays import selectors, services
+
+DAILY_CHUNK_SIZE = 200
+
+
+@shared_task(name="stays.daily_check", ignore_result=True, soft_time_limit=120, time_limit=180)
+def daily_check(**kwargs) -> None:
+    """Beat entry point: one ``stays.status_refresh_chunk`` per chunk of driver ids, for today's date (UTC)."""
+    on = timezone.now().date().isoformat()
+    for driver_ids in selectors.driver_id_chunks(size=DAILY_CHUNK_SIZE):
+        status_refresh_chunk.delay(driver_ids=driver_ids, on=on)
+
+
+@shared_task(name="stays.status_refresh_chunk", ignore_result=True, acks_late=True, soft_time_limit=300, time_limit=360)
+def status_refresh_chunk(*, driver_ids: list[int], on: str, **kwargs) -> None:
+    """Idempotent: snapshots are upserts and notifications are unique per level and period."""
+    services.stay_statuses_refresh(driver_ids=driver_ids, on=date.fromisoformat(on), as_of=timezone.now())
+
+
+@shared_task(name="stays.driver_status_refresh", ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90)
+def driver_status_refresh(*, driver_id: int, **kwargs) -> None:
+    """After a driver's events, regimes or checks change."""
+    now = timezone.now()
+    services.stay_statuses_refresh(driver_ids=[driver_id], on=now.date(), as_of=now)
