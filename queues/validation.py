@@ -313,7 +313,8 @@ class VisitSpan:
 def _span_from(reports: list[VisitReport]) -> VisitSpan:
     joined = next((r for r in reports if r.kind == "joined"), None)
     end = reports[-1] if reports[-1].kind in ("crossed", "left") else None
-    joined_at = joined.observed_at if joined else reports[0].observed_at
+    # A position observed before the "joined" report belongs to the visit too: it starts at the earliest report.
+    joined_at = reports[0].observed_at
     if joined is None and end is not None and end.kind == "crossed" and end.waited_minutes is not None:
         # No "joined" seen: the driver's own count of the wait is the best start we have.
         joined_at = min(joined_at, end.observed_at - timedelta(minutes=end.waited_minutes))
