@@ -13,6 +13,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -59,6 +60,21 @@ class ServiceUnavailable(DomainError):
     code = "service_unavailable"
     http_status = 503
     default_detail = gettext_lazy("The service is temporarily unavailable. Try again shortly.")
+
+
+# A database that cannot be reached (or dropped the connection) is an outage, not a bug: 503, never a 500 trace.
+DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+RETRY_AFTER_UNAVAILABLE_SECONDS = 5
+
+
+def database_unavailable_response() -> JsonResponse:
+    """The problem+json 503 for a database outage (plain Django and ninja views, via the middleware)."""
+    return problem_response(
+        503,
+        ServiceUnavailable.code,
+        str(ServiceUnavailable.default_detail),
+        headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_SECONDS)},
+    )
 
 
 def problem_body(status: int, code: str, detail: str, errors: dict | None = None) -> dict[str, Any]:
@@ -135,6 +151,14 @@ def drf_exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(
             problem_body(413, "payload_too_large", _("The request body is too large.")),
             status=413,
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
+    if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+        logger.warning("database unavailable: %s", type(exc).__name__)
+        return Response(
+            problem_body(503, ServiceUnavailable.code, str(ServiceUnavailable.default_detail)),
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_SECONDS)},
             content_type=PROBLEM_CONTENT_TYPE,
         )
     if isinstance(exc, Http404):

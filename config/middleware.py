@@ -1,4 +1,4 @@
-"""Request id for logs, and the body size limit rendered as problem+json 413."""
+"""Request id for logs, the body size limit as problem+json 413, database outages as 503, API security headers."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import uuid
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from config.errors import problem_response
+from config.errors import DATABASE_UNAVAILABLE_ERRORS, database_unavailable_response, problem_response
+
+logger = logging.getLogger(__name__)
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -63,3 +65,48 @@ class BodySizeLimitMiddleware:
                 _("The request body is too large: at most %(limit)d bytes.") % {"limit": limit},
             )
         return self.get_response(request)
+
+
+class DatabaseUnavailableMiddleware:
+    """A view (plain Django, ninja, admin) that hits an unreachable database answers 503 problem+json.
+
+    DRF views get the same answer from ``config.errors.drf_exception_handler``. The broken connection is
+    dropped at the end of the request (CONN_HEALTH_CHECKS), so the process recovers without a restart.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_UNAVAILABLE_ERRORS):
+            logger.warning("database unavailable: %s", type(exception).__name__)
+            return database_unavailable_response()
+        return None
+
+
+# The APIs answer JSON only: nothing in a response may load scripts, frames or anything else.
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+_API_PREFIXES = ("/api/", "/health/")
+_DOCS_SUFFIXES = ("/docs", "/docs/")
+
+
+class ApiSecurityHeadersMiddleware:
+    """A strict Content-Security-Policy and no caching by intermediaries for API answers.
+
+    The interactive docs pages load Swagger UI, so they keep the default (no CSP from here).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        path = request.path
+        if path.startswith(_API_PREFIXES) and not path.endswith(_DOCS_SUFFIXES):
+            response.headers.setdefault("Content-Security-Policy", API_CONTENT_SECURITY_POLICY)
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        return response

@@ -1,0 +1,109 @@
+"""Where the time of one report ingest goes: the SQL it sends and a pyinstrument profile.
+
+Runs in-process through Django's test client, against a migrated PostgreSQL database (BENCH_DATABASE_URL,
+default the load benchmark's kezek_bench) with production settings, Redis optional (REDIS_URL).
+
+    .venv/bin/python bench/profile_ingest.py [--batch 1] [--requests 200] [--history 40]
+
+``--history`` reports already stored in the driver's visit before profiling (a driver deep in a queue).
+pyinstrument is a dev extra; without it only the SQL and timings are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--history", type=int, default=40)
+    args = parser.parse_args()
+
+    os.environ.setdefault(
+        "DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kezek_bench")
+    )
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
+    os.environ.setdefault("SECRET_KEY", "profile-" + uuid.uuid4().hex * 2)
+    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
+    os.environ.setdefault("THROTTLE_REPORTS", "100000000/minute")
+    os.environ.setdefault("THROTTLE_DRIVER", "100000000/minute")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from knox.models import AuthToken
+
+    from carriers.models import Device, Driver
+
+    call_command("migrate", verbosity=0)
+    suffix = uuid.uuid4().hex[:8]
+    user = get_user_model().objects.create(username=f"profile-{suffix}")
+    driver = Driver.objects.create(user=user, phone=f"+7705{int(suffix, 16) % 10**7:07d}", name="Profile")
+    instance, token = AuthToken.objects.create(user=user)
+    Device.objects.create(driver=driver, auth_token=instance, name="profile phone")
+    client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
+    start = datetime.now(tz=UTC) - timedelta(minutes=args.history + args.requests // 10 + 10)
+
+    def body(count: int, at: datetime, kind: str = "position") -> dict:
+        return {
+            "reports": [
+                {
+                    "id": str(uuid.uuid4()),
+                    "crossing": "kurmangazy-karaozek",
+                    "direction": "KZ-RU",
+                    "kind": kind,
+                    "observed_at": (at + timedelta(seconds=index)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    "position": 100,
+                }
+                for index in range(count)
+            ]
+        }
+
+    client.post("/api/v1/reports", body(1, start, "joined"), content_type="application/json")
+    for index in range(args.history):
+        client.post("/api/v1/reports", body(1, start + timedelta(minutes=index + 1)), content_type="application/json")
+
+    moment = start + timedelta(minutes=args.history + 2)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post("/api/v1/reports", body(args.batch, moment), content_type="application/json")
+    print(f"one request ({args.batch} report(s)): {response.status_code}, {len(queries)} SQL statements")
+    for query in queries.captured_queries:
+        print(f"  {float(query['time']) * 1000:6.2f} ms  {query['sql'][:160]}")
+
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        Profiler = None
+    profiler = Profiler(interval=0.0005) if Profiler else None
+    if profiler:
+        profiler.start()
+    began = time.perf_counter()
+    for index in range(args.requests):
+        at = moment + timedelta(seconds=6 * (index + 1) * max(args.batch, 1))
+        client.post("/api/v1/reports", body(args.batch, at), content_type="application/json")
+    elapsed = time.perf_counter() - began
+    if profiler:
+        profiler.stop()
+    print(f"{args.requests} requests in {elapsed:.2f} s: {elapsed / args.requests * 1000:.1f} ms each, in-process")
+    if profiler:
+        print(profiler.output_text(unicode=False, color=False, show_all=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
