@@ -36,9 +36,10 @@ def _as_of(value: str | None) -> datetime:
     soft_time_limit=60,
     time_limit=90,
     # Only transient database errors (connection lost, deadlock, lock timeout) are worth retrying; anything else
-    # would fail again, and the minute sweep tries anew anyway.
+    # would fail again. Two retries (2 s, 4 s): a retry keeps the task id, and the delivery cap of the base task
+    # (CELERY_TASK_MAX_DELIVERIES = 3) counts it; past that the minute sweep takes over anyway.
     autoretry_for=(OperationalError,),
-    max_retries=5,
+    max_retries=2,
     retry_backoff=2,
     retry_backoff_max=60,
     retry_jitter=True,
@@ -69,7 +70,7 @@ def estimate_sweep(**kwargs) -> None:
     soft_time_limit=300,
     time_limit=360,
     autoretry_for=(OperationalError,),
-    max_retries=3,
+    max_retries=2,
     retry_backoff=30,
 )
 def estimate_points_purge(**kwargs) -> None:
