@@ -7,6 +7,8 @@ the reports received in ``[as_of - SAMPLE_WINDOW, as_of]``, turn them into :clas
 
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -94,12 +96,360 @@ def sample_from_report(
     )
 
 
+# Tuning (see docs/estimator.md; the accuracy benchmark in bench/accuracy.py is how they were chosen).
+RECENT_HOURS = 3.0  # window of the current pace; widened to WIDE_RECENT_HOURS when fewer than 3 drivers moved
+WIDE_RECENT_HOURS = 6.0
+LONG_HOURS = 24.0  # window of the usual pace: a whole day, so day and night average out
+DAY_HOURS = 24.0
+MIN_SPAN_HOURS = 0.75  # a driver's two positions must be this far apart to give a pace
+JOIN_WINDOWS_HOURS = (2.0, 4.0, 8.0, 16.0, 30.0)  # widened until 3 drivers give a queue length
+REALISED_WINDOWS_HOURS = (3.0, 6.0, 12.0)
+REVERSION_HOURS = 16.0  # a change of pace is expected to fade with this time constant
+MAX_PACE_RATIO = 4.0
+MIN_PACE_RATIO = 0.02  # a closure: the pace is (almost) nothing
+PROFILE_BINS = 8  # slices of the day for the day/night rhythm
+PROFILE_PRIOR_VOTES = 3.0
+CHANGE_DEADBAND = 0.3  # pace ratios within ±30% of 1 are noise, not a change
+MAX_WAIT_MINUTES = 14 * 24 * 60
+UNVERIFIED_TRUST = 0.7  # a driver whose claims have not been checked against a crossing yet
+CONTRADICTION_TRUST = 0.1  # multiplier per claim that later events contradict
+COUNTED_TRUST = 0.35  # drivers below this trust do not count towards ``drivers``
+FLAGGED_WEIGHT = 0.3
+Z80 = 1.2816  # two-sided 80% normal quantile
+REALISED_LAG_SIGMA = 0.2  # a realised wait is as old as itself: the day has moved on since those trucks joined
+FLOOR_SIGMA = 0.09  # log-scale error no amount of data removes (model error)
+CHANGE_SIGMA = 0.55  # extra log-scale uncertainty per unit of log pace change (how long a change lasts is unknown)
+STALE_SIGMA = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class _Point:
+    hours: float  # observed_at, hours before as_of (positive = past)
+    position: float
+
+
+@dataclass
+class _Driver:
+    points: list[_Point]
+    joined: list[_Point]
+    crossed: list[tuple[float, int | None]]  # (hours ago, waited_minutes)
+    other_after_crossed: int
+    weight: float
+    trust: float = UNVERIFIED_TRUST
+
+
+def _weighted_median(values: Sequence[tuple[float, float]]) -> float:
+    """Lower weighted median of ``(value, weight)``; always one of the values."""
+    ordered = sorted(values)
+    total = sum(weight for _, weight in ordered)
+    running = 0.0
+    for value, weight in ordered:
+        running += weight
+        if running >= total / 2:
+            return value
+    return ordered[-1][0]
+
+
+def _spread(values: Sequence[tuple[float, float]], centre: float) -> float:
+    """Weighted median absolute deviation, scaled to a standard deviation."""
+    return 1.4826 * _weighted_median([(abs(value - centre), weight) for value, weight in values])
+
+
+def _position_of(sample: Sample, spacing_m: float) -> float | None:
+    if sample.position is not None:
+        return float(sample.position)
+    if sample.distance_m is not None and spacing_m > 0:
+        return sample.distance_m / spacing_m
+    if sample.kind == "crossed":
+        return 0.0
+    return None
+
+
+def _drivers(
+    samples: Sequence[Sample], as_of: datetime, spacing_m: float
+) -> tuple[dict[str, _Driver], int, datetime | None]:
+    earliest = as_of - SAMPLE_WINDOW
+    by_driver: dict[str, list[Sample]] = defaultdict(list)
+    used, newest = 0, None
+    for sample in samples:
+        if sample.received_at > as_of or sample.observed_at < earliest or sample.observed_at > as_of:
+            continue
+        by_driver[sample.driver_id].append(sample)
+        used += 1
+        if newest is None or sample.observed_at > newest:
+            newest = sample.observed_at
+    drivers: dict[str, _Driver] = {}
+    for driver_id, own in by_driver.items():
+        own.sort(key=lambda sample: (sample.observed_at, sample.kind))
+        points, joined, crossed = [], [], []
+        other_after_crossed = 0
+        weight = 1.0
+        for sample in own:
+            hours = (as_of - sample.observed_at).total_seconds() / 3600
+            weight = min(weight, sample.weight * (FLAGGED_WEIGHT if sample.flagged else 1.0))
+            if crossed and sample.kind != "crossed":
+                other_after_crossed += 1
+            position = _position_of(sample, spacing_m)
+            if sample.kind == "left":
+                continue
+            if position is not None and sample.kind in ("joined", "position", "crossed"):
+                points.append(_Point(hours, position))
+            if sample.kind == "joined" and position is not None:
+                joined.append(_Point(hours, position))
+            if sample.kind == "crossed":
+                crossed.append((hours, sample.waited_minutes))
+        drivers[driver_id] = _Driver(points, joined, crossed, other_after_crossed, weight)
+    return drivers, used, newest
+
+
+def _pace_votes(drivers: dict[str, _Driver], newer: float, older: float) -> list[tuple[float, float, float]]:
+    """One ``(trucks cleared, hours, weight)`` vote per driver whose positions in [newer, older] hours ago span
+    long enough: how far the driver moved up the queue, over how long."""
+    votes = []
+    for driver in drivers.values():
+        weight = driver.trust * driver.weight
+        if weight <= 0:
+            continue
+        inside = [point for point in driver.points if newer <= point.hours <= older]
+        if len(inside) < 2:
+            continue
+        first, last = inside[0], inside[-1]
+        span = first.hours - last.hours
+        if span < MIN_SPAN_HOURS:
+            continue
+        votes.append((first.position - last.position, span, weight))
+    return votes
+
+
+@dataclass(frozen=True, slots=True)
+class _Pace:
+    per_hour: float
+    relative_error: float
+    votes: int
+
+
+def _pace(votes: list[tuple[float, float, float]]) -> _Pace | None:
+    """Trucks per hour from the drivers' progress, or None with fewer than 2 votes.
+
+    A robust ratio estimator: drivers whose own pace is far from the weighted median are dropped (a liar or a
+    miscount), then the pace is the total progress over the total time of the rest, so that a driver who watched
+    for six hours counts more than one who watched for one.
+    """
+    if len(votes) < 2:
+        return None
+    slopes = [(cleared / span, weight * min(1.0, span / 3)) for cleared, span, weight in votes]
+    centre = _weighted_median(slopes)
+    spread = max(_spread(slopes, centre), 0.1 * abs(centre), 0.5)
+    kept = [vote for vote, (slope, _) in zip(votes, slopes, strict=True) if abs(slope - centre) <= 2.5 * spread]
+    hours = sum(span * weight for _, span, weight in kept)
+    if hours <= 0:
+        return None
+    per_hour = max(0.0, sum(cleared * weight for cleared, _, weight in kept) / hours)
+    relative = spread / max(per_hour, 1.0) / math.sqrt(len(kept))
+    return _Pace(per_hour, relative, len(kept))
+
+
+def _learn_trust(drivers: dict[str, _Driver], usual_pace: float | None) -> None:
+    """Trust grows when a driver's claims agree with what happened later and falls when they are contradicted.
+
+    Contradictions: more than one crossing in the window (a truck crosses once a day at most here), reports in
+    the queue after having crossed, and a claimed position that should have been cleared long before a later
+    report still in the queue. Agreement: a crossing that came about when the driver's earlier positions said.
+    """
+    for driver in drivers.values():
+        trust = UNVERIFIED_TRUST
+        contradictions = max(0, len(driver.crossed) - 1) + driver.other_after_crossed
+        if usual_pace and usual_pace > 0:
+            for index, point in enumerate(driver.points[:-1]):
+                due = (point.position + 5) / usual_pace * 2 + 1.0  # hours by which this truck should be through
+                later = driver.points[index + 1 :]
+                if any(point.hours - other.hours > due for other in later) and not driver.crossed:
+                    contradictions += 1
+                    break
+            if driver.crossed and len(driver.points) >= 2 and contradictions == 0:
+                first = driver.points[0]
+                crossed_hours = driver.crossed[0][0]
+                elapsed = first.hours - crossed_hours
+                if elapsed > 0.5 and first.position > 0:
+                    implied = first.position / elapsed
+                    if 0.5 <= implied / usual_pace <= 2.0:
+                        trust = 1.0
+        driver.trust = trust * CONTRADICTION_TRUST**contradictions
+
+
+def _wait_from_pace(queue_length: float, profile: Sequence[float], ratio: float) -> float:
+    """Hours until ``queue_length`` trucks are cleared.
+
+    ``profile`` is the pace expected in each of the next ``PROFILE_BINS`` slices of a day (yesterday's pace at
+    those hours); the current departure from it (``ratio``) is expected to fade with ``REVERSION_HOURS``.
+    """
+    step = DAY_HOURS / len(profile)
+    cleared, hours = 0.0, 0.0
+    limit = MAX_WAIT_MINUTES / 60
+    while hours < limit:
+        slice_end = hours + step
+        middle = hours + step / 2
+        pace = profile[int(hours // step) % len(profile)] * (1 + (ratio - 1) * math.exp(-middle / REVERSION_HOURS))
+        gained = pace * step
+        if gained > 0 and cleared + gained >= queue_length:
+            return hours + (queue_length - cleared) / pace
+        cleared += gained
+        hours = slice_end
+    return limit
+
+
+def _day_profile(drivers: dict[str, _Driver], usual: float) -> list[float]:
+    """The pace over each slice of the past day, as the forecast for the same hours of the coming day.
+
+    Each slice is shrunk towards the day's mean when few drivers saw it, and kept within a rhythm's range of it
+    (0.5–2×): a closure yesterday is an event, not a rhythm to expect again today.
+    """
+    step = DAY_HOURS / PROFILE_BINS
+    profile = []
+    for index in range(PROFILE_BINS):
+        older = DAY_HOURS - index * step
+        pace = _pace(_pace_votes(drivers, older - step, older))
+        if pace is None:
+            profile.append(usual)
+            continue
+        blended = (pace.votes * pace.per_hour + PROFILE_PRIOR_VOTES * usual) / (pace.votes + PROFILE_PRIOR_VOTES)
+        profile.append(min(2 * usual, max(0.5 * usual, blended)))
+    mean = sum(profile) / len(profile)
+    return [value * usual / mean for value in profile] if mean > 0 else [usual] * PROFILE_BINS
+
+
+_DEBUG = None
+
+
 def estimate_wait(
     *, samples: Sequence[Sample], as_of: datetime, queue: QueueParams | None = None
 ) -> EstimateResult | None:
     """The expected wait of a truck joining the queue at ``as_of``; ``None`` when there is nothing to go on.
 
-    ``samples`` are the reports received by ``as_of`` and observed within ``SAMPLE_WINDOW`` of it (older or
-    later ones are ignored). The result may be unpublishable (fewer than ``MIN_DRIVERS`` drivers).
+    ``samples`` are the reports received by ``as_of``; those observed outside ``SAMPLE_WINDOW`` before it (or
+    received after it) are ignored. The result may be unpublishable (fewer than ``MIN_DRIVERS`` drivers).
     """
-    raise NotImplementedError
+    params = queue or QueueParams()
+    drivers, used, newest = _drivers(samples, as_of, params.vehicle_spacing_m)
+    if not drivers:
+        return None
+
+    # The usual pace (a whole day, so the day/night rhythm averages out), then trust, then the pace again.
+    usual = _pace(_pace_votes(drivers, 0.0, LONG_HOURS))
+    _learn_trust(drivers, usual.per_hour if usual else None)
+    usual = _pace(_pace_votes(drivers, 0.0, LONG_HOURS))
+
+    recent_hours = RECENT_HOURS
+    recent_votes = _pace_votes(drivers, 0.0, recent_hours)
+    if len(recent_votes) < 3:
+        recent_hours = WIDE_RECENT_HOURS
+        recent_votes = _pace_votes(drivers, 0.0, recent_hours)
+    recent = _pace(recent_votes)
+    same_hour_yesterday = _pace(_pace_votes(drivers, DAY_HOURS, DAY_HOURS + recent_hours))
+
+    # Queue length: the positions drivers gave when they joined, newest first, one per driver.
+    length_votes: list[tuple[float, float]] = []
+    for window in JOIN_WINDOWS_HOURS:
+        length_votes = [
+            (driver.joined[-1].position, driver.trust * driver.weight * math.exp(-driver.joined[-1].hours / window))
+            for driver in drivers.values()
+            if driver.joined and driver.joined[-1].hours <= window
+        ]
+        if len([vote for vote in length_votes if vote[1] > 0]) >= 3:
+            break
+    length_votes = [vote for vote in length_votes if vote[1] > 0]
+    if not length_votes:
+        latest = [
+            (driver.points[-1].position, driver.trust * driver.weight)
+            for driver in drivers.values()
+            if driver.points and driver.points[-1].hours <= WIDE_RECENT_HOURS and not driver.crossed
+        ]
+        length_votes = [(max(value for value, _ in latest), 1.0)] if latest else []
+    queue_length = _weighted_median(length_votes) if length_votes else None
+    length_sigma = (
+        _spread(length_votes, queue_length) / max(queue_length, 1.0) / math.sqrt(len(length_votes)) + 0.02
+        if queue_length is not None and len(length_votes) >= 2
+        else 0.5
+    )
+
+    # Realised waits of recent crossings, one per driver.
+    realised_votes: list[tuple[float, float]] = []
+    for window in REALISED_WINDOWS_HOURS:
+        realised_votes = []
+        for driver in drivers.values():
+            for hours, waited in reversed(driver.crossed):
+                if hours > window:
+                    continue
+                if waited is None and driver.joined:
+                    waited = round((driver.joined[0].hours - hours) * 60)
+                if waited is not None:
+                    realised_votes.append((float(waited), driver.trust * driver.weight))
+                    break
+        realised_votes = [vote for vote in realised_votes if vote[1] > 0]
+        if len(realised_votes) >= 3:
+            break
+
+    # How the pace now compares with the usual one (same hour yesterday when known, so night is not a change).
+    ratio = 1.0
+    if recent is not None and usual is not None and usual.per_hour > 0:
+        reference = usual.per_hour
+        if same_hour_yesterday is not None and 0.5 <= same_hour_yesterday.per_hour / usual.per_hour <= 2.0:
+            reference = same_hour_yesterday.per_hour
+        raw = min(MAX_PACE_RATIO, recent.per_hour / reference)
+        gap = abs(math.log(max(raw, MIN_PACE_RATIO)))
+        gate = min(1.0, max(0.0, (gap - CHANGE_DEADBAND) / CHANGE_DEADBAND))
+        ratio = math.exp(math.log(max(raw, MIN_PACE_RATIO)) * gate)
+    change = abs(math.log(ratio))
+
+    estimates: list[tuple[float, float]] = []  # (log minutes, log sigma)
+    if queue_length is not None and usual is not None:
+        profile = _day_profile(drivers, usual.per_hour)
+        hours = _wait_from_pace(queue_length + 1, profile, ratio)
+        sigma = math.sqrt(
+            length_sigma**2 + usual.relative_error**2 + (recent.relative_error if recent else 0.3) ** 2 * min(1.0, change * 3)
+        )
+        estimates.append((math.log(max(hours * 60, 1.0)), sigma))
+    if realised_votes:
+        centre = _weighted_median(realised_votes)
+        spread = _spread(realised_votes, centre) / max(centre, 1.0) / math.sqrt(len(realised_votes))
+        # A realised wait describes the queue as it was when those trucks joined: it lags behind a change.
+        sigma = math.sqrt(spread**2 + REALISED_LAG_SIGMA**2 + (1.5 * change) ** 2 + (0.5 if len(realised_votes) < 2 else 0.0) ** 2)
+        estimates.append((math.log(max(centre, 1.0)), sigma))
+    if not estimates:
+        if queue_length is None:
+            return None
+        estimates.append((math.log(MAX_WAIT_MINUTES), 2.0))
+
+    precision = sum(1 / max(sigma, 1e-3) ** 2 for _, sigma in estimates)
+    log_wait = sum(value / max(sigma, 1e-3) ** 2 for value, sigma in estimates) / precision
+    stale = newest is None or as_of - newest > STALE_AFTER
+    sigma = math.sqrt(
+        1 / precision + FLOOR_SIGMA**2 + (CHANGE_SIGMA * change) ** 2 + (STALE_SIGMA if stale else 0.0) ** 2
+    )
+    wait = min(MAX_WAIT_MINUTES, math.exp(log_wait))
+    if _DEBUG is not None:
+        _DEBUG.append(dict(L=queue_length, nL=len(length_votes), usual=usual.per_hour if usual else None, recent=recent.per_hour if recent else None, ratio=ratio, est=[(round(math.exp(v)/60,1), round(sg,3)) for v, sg in estimates], sigma=sigma))
+    low = min(wait, math.exp(log_wait - Z80 * sigma))
+    high = min(MAX_WAIT_MINUTES, max(wait, math.exp(log_wait + Z80 * sigma)))
+
+    counted = sum(1 for driver in drivers.values() if driver.trust * driver.weight >= COUNTED_TRUST)
+    relative_width = (high - low) / max(wait, 1.0)
+    if not stale and counted >= 8 and relative_width <= 0.6:
+        confidence = "high"
+    elif not stale and counted >= 4 and relative_width <= 1.2:
+        confidence = "medium"
+    else:
+        confidence = "low"
+    return EstimateResult(
+        wait_minutes=round(wait),
+        low_minutes=round(low),
+        high_minutes=round(high),
+        queue_length=round(queue_length) if queue_length is not None else None,
+        throughput_per_hour=round(recent.per_hour, 1) if recent else (round(usual.per_hour, 1) if usual else None),
+        reports=used,
+        drivers=counted,
+        computed_at=as_of,
+        data_until=newest,
+        stale=stale,
+        confidence=confidence,
+    )
