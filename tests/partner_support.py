@@ -114,10 +114,10 @@ class Receiver:
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 (the stdlib's name)
+            def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                receiver.received.append(Received(self.path, {k: v for k, v in self.headers.items()}, body))
+                receiver.received.append(Received(self.path, dict(self.headers.items()), body))
                 index = min(len(receiver.received), len(receiver.statuses)) - 1
                 status = receiver.statuses[index]
                 self.send_response(status)

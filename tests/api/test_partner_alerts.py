@@ -1,6 +1,9 @@
 """Partner alerts: subscriptions over the API, SSRF screening, threshold crossings, signed deliveries,
 retries with backoff, pausing and resuming."""
 
+# Fixtures are imported from tests.partner_support and then requested by name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import json
@@ -303,7 +306,7 @@ def _failing_delivery(partner_key, receiver, *, statuses=(500,)):
 
 def test_failed_attempts_are_retried_with_exponential_backoff_until_the_cap(settings, partner_key, receiver):
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    subscription, delivery = _failing_delivery(partner_key, receiver)
+    _subscription, delivery = _failing_delivery(partner_key, receiver)
     waits = []
     as_of = NOW
 
@@ -323,7 +326,7 @@ def test_failed_attempts_are_retried_with_exponential_backoff_until_the_cap(sett
 
 
 def test_an_attempt_before_its_time_is_skipped(partner_key, receiver):
-    _subscription_, delivery = _failing_delivery(partner_key, receiver)
+    _subscription, delivery = _failing_delivery(partner_key, receiver)
     alert_delivery_attempt(delivery_id=str(delivery.pk), as_of=NOW)
 
     assert alert_delivery_attempt(delivery_id=str(delivery.pk), as_of=NOW + timedelta(seconds=5)) == "skipped"
@@ -349,7 +352,7 @@ def test_redirects_are_not_followed_and_count_as_failures(partner_key, receiver)
     target = Receiver().start()
     try:
         receiver.redirect_to = target.url
-        _subscription_, delivery = _failing_delivery(partner_key, receiver, statuses=(302,))
+        _subscription, delivery = _failing_delivery(partner_key, receiver, statuses=(302,))
 
         alert_delivery_attempt(delivery_id=str(delivery.pk), as_of=NOW)
 

@@ -1,5 +1,8 @@
 """Partner API keys: issuing (command, admin), authentication, last use, throttling, the schema and docs."""
 
+# Fixtures are imported from tests.partner_support and then requested by name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import io

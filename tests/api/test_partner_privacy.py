@@ -1,5 +1,8 @@
 """Only aggregates leave through the partner API: no driver, phone, position, plate or carrier, anywhere."""
 
+# Fixtures are imported from tests.partner_support and then requested by name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import json

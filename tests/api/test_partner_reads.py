@@ -1,5 +1,8 @@
 """Partner reads: crossings with estimates, one estimate, history; ETags and 304s; bad parameters."""
 
+# Fixtures are imported from tests.partner_support and then requested by name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 from datetime import timedelta

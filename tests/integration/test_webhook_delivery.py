@@ -1,5 +1,8 @@
 """A threshold crossing is delivered by the live worker to a receiver on 127.0.0.1, signed, and logged."""
 
+# Fixtures are imported from tests.partner_support and then requested by name.
+# ruff: noqa: F811
+
 from __future__ import annotations
 
 import json

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -97,7 +98,7 @@ def test_the_body_is_deterministic_compact_json():
         "192.168.0.10",
         "169.254.169.254",
         "100.64.1.1",
-        "0.0.0.0",
+        "0.0.0.0",  # noqa: S104
         "255.255.255.255",
         "224.0.0.251",
         "240.0.0.1",
@@ -143,7 +144,7 @@ def test_crossings_alternate_up_and_down(waits, threshold):
             fired.append(change)
             state = change
 
-    assert all(a != b for a, b in zip(fired, fired[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(fired))
     assert not fired or fired[0] is True
     assert state == (bool(waits) and waits[-1] > threshold)
 
@@ -192,3 +193,23 @@ def test_cursors_round_trip(values):
 def test_foreign_cursors_are_refused(cursor):
     with pytest.raises(ValueError, match="invalid cursor"):
         cursor_decode(cursor, size=1)
+
+
+# --- The integrator's guide -------------------------------------------------------------------------
+def test_the_verifier_in_the_integrators_guide_accepts_our_deliveries_and_refuses_replays():
+    import re
+    import time
+    from pathlib import Path
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "partner-api.md").read_text(encoding="utf-8")
+    (code,) = [block for block in re.findall(r"```python\n(.*?)```", guide, re.S) if "def kezek_signature_ok" in block]
+    namespace: dict = {}
+    exec(code.replace('SECRET = "whsec_…"', f"SECRET = {SECRET!r}"), namespace)  # noqa: S102
+    body = webhook_body({"event": "threshold.above", "wait_minutes": 240})
+    fresh = signature_headers(secret=SECRET, body=body, timestamp=int(time.time()))
+    old = signature_headers(secret=SECRET, body=body, timestamp=int(time.time()) - 3600)
+
+    assert namespace["kezek_signature_ok"](body, fresh)
+    assert namespace["kezek_body_signature_ok"](body, fresh)
+    assert not namespace["kezek_signature_ok"](body, old)
+    assert not namespace["kezek_signature_ok"](body + b" ", fresh)
