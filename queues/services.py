@@ -126,6 +126,8 @@ def report_batch_ingest(
             results[index]["errors"] = {"id": [invalid_id_message()]}
 
     created = [valid for _, valid in candidates.values()]
+    if not created:
+        return results
     for index, _valid in candidates.values():
         results[index]["status"] = CREATED
     _visits_regroup(driver=driver, created=created)
