@@ -54,12 +54,30 @@ def _event_snapshot(event: StayEvent) -> dict:
 def _refresh_after_commit(driver_id: int) -> None:
     from stays.tasks import driver_status_refresh
 
-    transaction.on_commit(lambda: driver_status_refresh.delay(driver_id=driver_id))
+    def send() -> None:
+        try:
+            driver_status_refresh.delay(driver_id=driver_id)
+        except Exception:
+            # The broker is down: the events are committed; the daily check refreshes the snapshot later.
+            # Raising here (after commit) would answer 500 for data that was stored.
+            logger.warning("stay status refresh not enqueued; the daily check will catch up", exc_info=True)
+
+    transaction.on_commit(send)
 
 
 def _lock_driver(driver: Driver) -> None:
     """Serialises writes to one driver's history (two devices adding events at once)."""
     Driver.objects.select_for_update().filter(pk=driver.pk).first()
+
+
+def stay_event_problems(
+    *, driver: Driver, country: str, kind: str, date: date, as_of: datetime
+) -> dict[str, list[str]]:
+    """Why this event cannot be recorded (field -> messages), empty when it can; also used by admin forms."""
+    existing = selectors.stay_domain_events(driver=driver)
+    new = domain.Event(country=country.upper(), kind=kind, on=date)
+    problems = domain.event_sequence_problems(existing=existing, new=new, today=as_of.date())
+    return {field: [str(_PROBLEM_MESSAGES[code]) for code in codes] for field, codes in problems.items()}
 
 
 @transaction.atomic
@@ -81,13 +99,9 @@ def stay_event_record(
     """
     country = country.upper()
     _lock_driver(driver)
-    existing = selectors.stay_domain_events(driver=driver)
-    new = domain.Event(country=country, kind=kind, on=date)
-    problems = domain.event_sequence_problems(existing=existing, new=new, today=as_of.date())
-    if problems:
-        raise StayEventInvalid(
-            errors={field: [str(_PROBLEM_MESSAGES[code]) for code in codes] for field, codes in problems.items()}
-        )
+    errors = stay_event_problems(driver=driver, country=country, kind=kind, date=date, as_of=as_of)
+    if errors:
+        raise StayEventInvalid(errors=errors)
     event = StayEvent.objects.create(
         driver=driver, country=country, kind=kind, date=date, crossing=crossing, source=source, created_by=actor
     )
