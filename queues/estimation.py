@@ -26,7 +26,7 @@ from functools import partial
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
 from queues.domain import SAMPLE_WINDOW, QueueParams, Sample, estimate_wait, sample_from_report
@@ -51,8 +51,10 @@ POINT_TICK = timedelta(minutes=5)
 HISTORY_RETENTION = timedelta(days=400)
 
 
-def _pending_key(queue_id: int) -> str:
-    return f"estimate-refresh-pending:{queue_id}"
+def estimate_refresh_pending_key(queue_id: int) -> str:
+    """The cache key of the queue's "refresh pending" flag. It names the database too: one Redis may serve several
+    databases (staging beside production, parallel test runs), whose queue ids coincide."""
+    return f"estimate-refresh-pending:{connection.settings_dict['NAME']}:{queue_id}"
 
 
 def estimate_tick(as_of: datetime) -> datetime:
@@ -244,7 +246,7 @@ def _alerts_evaluate_safely(*, queue_id: int, estimate: Estimate, as_of: datetim
 def estimate_refresh_pending(*, queue_id: int, as_of: datetime) -> Estimate | None:
     """Runs a requested refresh: clears the queue's pending flag first, so that reports arriving while this one
     computes ask for another refresh, then :func:`estimate_refresh`."""
-    cache.delete(_pending_key(queue_id))
+    cache.delete(estimate_refresh_pending_key(queue_id))
     return estimate_refresh(queue_id=queue_id, as_of=as_of)
 
 
@@ -261,7 +263,7 @@ def estimate_refresh_request(*, queue_ids: Iterable[int]) -> None:
 
 def _refresh_send_coalesced(*, queue_ids: list[int]) -> None:
     for queue_id in queue_ids:
-        key = _pending_key(queue_id)
+        key = estimate_refresh_pending_key(queue_id)
         if not cache.add(key, 1, timeout=REFRESH_PENDING_TTL_SECONDS):
             continue  # a refresh is already on its way and will see this report
         if not _refresh_send(queue_id=queue_id, countdown=REFRESH_COALESCE_SECONDS):

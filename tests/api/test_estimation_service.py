@@ -24,9 +24,9 @@ AS_OF = datetime(2026, 11, 20, 12, 7, 30, tzinfo=UTC)
 
 
 @pytest.fixture(autouse=True)
-def _clean_cache():
-    cache.clear()
-    yield
+def _own_cache(settings):
+    """A private local-memory cache: pending flags never leak between tests or into a shared Redis."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "estimates"}}
     cache.clear()
 
 
@@ -402,12 +402,12 @@ def test_history_points_older_than_400_days_are_purged(queue):
 
 def test_the_refresh_task_takes_an_iso_as_of_and_clears_the_pending_flag(queue, drivers, estimator):
     reports_from(drivers, queue)
-    cache.add(f"estimate-refresh-pending:{queue.pk}", 1)
+    cache.add(estimation.estimate_refresh_pending_key(queue.pk), 1)
 
     estimate_tasks.estimate_refresh.apply(kwargs={"queue_id": queue.pk, "as_of": "2026-11-20T12:07:30Z"})
 
     assert Estimate.objects.get(queue=queue).computed_at == AS_OF
-    assert cache.get(f"estimate-refresh-pending:{queue.pk}") is None
+    assert cache.get(estimation.estimate_refresh_pending_key(queue.pk)) is None
 
 
 def test_the_refresh_task_without_as_of_uses_the_time_it_runs(queue, estimator):

@@ -30,9 +30,9 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def queue(transactional_db) -> Queue:
     queue = Queue.objects.select_related("crossing").order_by("pk").first()
-    cache.delete(f"estimate-refresh-pending:{queue.pk}")
+    cache.delete(estimation.estimate_refresh_pending_key(queue.pk))
     yield queue
-    cache.delete(f"estimate-refresh-pending:{queue.pk}")
+    cache.delete(estimation.estimate_refresh_pending_key(queue.pk))
 
 
 def queue_reported_on(queue: Queue, *, drivers: int = 5, since: datetime) -> list:
