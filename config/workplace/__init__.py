@@ -1,0 +1,1 @@
+"""The dispatchers' workplace in the admin: fleet risk board, crossings dashboard, alerts inbox, language."""
