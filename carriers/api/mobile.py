@@ -228,4 +228,3 @@ class MeCarrierApi(APIView):
         driver = selectors.driver_get_for_user(user=request.user)
         driver = services.driver_join_carrier(driver=driver, invite_code=serializer.validated_data["invite_code"])
         return Response(MeOutputSerializer(driver).data)
-

@@ -184,9 +184,7 @@ def test_csv_export_neutralises_formulas(dispatcher_client, driver):
 
 
 def test_csv_export_includes_the_stay_columns_when_declared(dispatcher_client, driver, monkeypatch):
-    monkeypatch.setattr(
-        DriverAdmin, "stay_csv_columns", (("days left RU", lambda d: 42), "language"), raising=False
-    )
+    monkeypatch.setattr(DriverAdmin, "stay_csv_columns", (("days left RU", lambda d: 42), "language"), raising=False)
 
     rows = read_csv(action(dispatcher_client, DRIVERS, "export_csv", driver.pk))
 

@@ -82,8 +82,6 @@ def test_unknown_api_path_is_a_404_problem(api_client, language):
 
 
 def test_codes_do_not_change_with_the_language(api_client):
-    codes = {
-        language: api_client.get(ME_URL, HTTP_ACCEPT_LANGUAGE=language).json()["code"] for language in LANGUAGES
-    }
+    codes = {language: api_client.get(ME_URL, HTTP_ACCEPT_LANGUAGE=language).json()["code"] for language in LANGUAGES}
 
     assert set(codes.values()) == {"not_authenticated"}
