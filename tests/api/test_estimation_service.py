@@ -10,6 +10,9 @@ import pytest
 from celery.exceptions import Retry
 from django.core.cache import cache
 from django.db import OperationalError, transaction
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from kombu.exceptions import OperationalError as BrokerError
 
 from queues import estimation
@@ -468,3 +471,26 @@ def test_the_beat_schedules_the_sweep_every_minute_and_the_purge_daily(settings)
     assert schedule["estimate-sweep"]["task"] == "queues.estimate_sweep"
     assert schedule["estimate-sweep"]["schedule"] == timedelta(minutes=1)
     assert schedule["estimate-points-purge"]["task"] == "queues.estimate_points_purge"
+
+
+# --- invariants -----------------------------------------------------------------------------------------------------
+
+
+@hypothesis_settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(range(6)), repeats=st.lists(st.integers(min_value=0, max_value=5), max_size=4))
+def test_whatever_order_refreshes_run_in_the_stored_estimate_is_that_of_the_latest_moment(
+    queue, drivers, estimator, order, repeats
+):
+    Estimate.objects.filter(queue=queue).delete()
+    EstimatePoint.objects.filter(queue=queue).delete()
+    if not queue.reports.exists():
+        for minutes in range(6):
+            report_store(driver=drivers[minutes % 3], queue=queue, observed_at=AS_OF + timedelta(minutes=minutes))
+    moments = [AS_OF + timedelta(minutes=minutes, seconds=30) for minutes in range(6)]
+
+    for index in [*order, *repeats]:
+        estimation.estimate_refresh(queue_id=queue.pk, as_of=moments[index])
+
+    estimate = Estimate.objects.get(queue=queue)
+    assert (estimate.computed_at, estimate.reports) == (moments[-1], 6)
+    assert EstimatePoint.objects.get(queue=queue, at=datetime(2026, 11, 20, 12, 10, tzinfo=UTC)).wait_minutes == 60
