@@ -176,7 +176,8 @@ def alerts_evaluate(*, queue_id: int, estimate: Estimate | None, as_of: datetime
     created = 0
     with transaction.atomic():
         subscriptions = (
-            AlertSubscription.objects.select_for_update()
+            # of=("self",): lock the subscriptions only, not the joined queue and crossing rows.
+            AlertSubscription.objects.select_for_update(of=("self",))
             .filter(queue_id=queue_id, active=True, deleted_at__isnull=True)
             .select_related("queue__crossing")
         )

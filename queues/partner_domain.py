@@ -19,6 +19,10 @@ from typing import Any
 INTERVALS: dict[str, timedelta] = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "1d": timedelta(days=1)}
 HISTORY_MAX_POINTS = 2000
 HISTORY_DEFAULT_SPAN = timedelta(hours=24)
+# Timestamps outside these bounds are refused (nothing is stored there, and date arithmetic near year 1 or 9999
+# overflows).
+HISTORY_EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+HISTORY_LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -64,6 +68,9 @@ def history_window(*, since: datetime | None, until: datetime | None, interval: 
     ``since >= until`` or the window holds more than :data:`HISTORY_MAX_POINTS` buckets.
     """
     step = INTERVALS[interval]
+    for field, value in (("since", since), ("until", until)):
+        if value is not None and not HISTORY_EARLIEST <= value <= HISTORY_LATEST:
+            raise HistoryWindowError(field, "out of range")
     end = until if until is not None else bucket_ceil(as_of, step)
     start = since if since is not None else end - HISTORY_DEFAULT_SPAN
     if start >= end:

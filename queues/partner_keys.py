@@ -18,6 +18,7 @@ from queues.models import PartnerKey
 # last_used_at is written at most this often per key, so authentication stays a read.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 _NAME_MAX = PartnerKey._meta.get_field("name").max_length
+_FIRM_MAX = PartnerKey._meta.get_field("firm").max_length
 
 
 @transaction.atomic
@@ -30,6 +31,8 @@ def partner_key_issue(*, key: PartnerKey) -> str:
     key.firm = (key.firm or "").strip()
     if not key.firm:
         raise ValidationFailed(errors={"firm": [_("Name the firm the key is for.")]})
+    if len(key.firm) > _FIRM_MAX:
+        raise ValidationFailed(errors={"firm": [_("At most %(max)d characters.") % {"max": _FIRM_MAX}]})
     key.name = (key.name or key.firm)[:_NAME_MAX]
     raw_key = PartnerKey.objects.assign_key(key)
     key.save()

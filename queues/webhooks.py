@@ -56,6 +56,8 @@ def webhook_target(url: str, *, resolve: bool = True) -> WebhookTarget:
     no user:password; every address the host resolves to must be public unless private targets are allowed.
     """
     allow_private = _allow_private()
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        raise UnsafeWebhookUrl(_("Enter a valid URL."))
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -86,26 +88,38 @@ def webhook_target(url: str, *, resolve: bool = True) -> WebhookTarget:
     return WebhookTarget(scheme=parts.scheme, host=host, port=port, path=path, addresses=addresses)
 
 
-class _PinnedHTTPConnection(http.client.HTTPConnection):
-    """Connects to a screened address while speaking to (and naming) the original host."""
+def _connect_first(addresses: tuple[str, ...], port: int, timeout: float) -> socket.socket:
+    """A socket to the first screened address that answers (e.g. IPv4 when IPv6 is unreachable)."""
+    error: OSError = OSError("no address to connect to")
+    for address in addresses:
+        try:
+            sock = socket.create_connection((address, port), timeout=CONNECT_TIMEOUT_SECONDS)
+        except OSError as exc:
+            error = exc
+            continue
+        sock.settimeout(timeout)
+        return sock
+    raise error
 
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the screened addresses only, while speaking to (and naming) the original host."""
+
+    def __init__(self, host: str, port: int, *, addresses: tuple[str, ...], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), timeout=CONNECT_TIMEOUT_SECONDS)
-        self.sock.settimeout(self.timeout)
+        self.sock = _connect_first(self._addresses, self.port, self.timeout)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, *, address: str, timeout: float) -> None:
+    def __init__(self, host: str, port: int, *, addresses: tuple[str, ...], timeout: float) -> None:
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
+        self._addresses = addresses
 
     def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), timeout=CONNECT_TIMEOUT_SECONDS)
-        raw.settimeout(self.timeout)
+        raw = _connect_first(self._addresses, self.port, self.timeout)
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)
 
 
@@ -129,7 +143,7 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> PostResul
     except UnsafeWebhookUrl as exc:
         return result(None, f"refused: {exc}")
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(target.host, target.port, address=target.addresses[0], timeout=READ_TIMEOUT_SECONDS)
+    connection = connection_class(target.host, target.port, addresses=target.addresses, timeout=READ_TIMEOUT_SECONDS)
     request_headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,

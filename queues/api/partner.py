@@ -88,7 +88,9 @@ class HistoryOut(Schema):
 class AlertIn(Schema):
     crossing: str = Field(max_length=80, examples=["syrym-mashtakovo"])
     direction: str = Field(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])
-    above_minutes: int = Field(ge=0, le=alerts.ABOVE_MINUTES_MAX, description="Fire when the wait goes above this.")
+    above_minutes: int = Field(
+        ge=0, le=alerts.ABOVE_MINUTES_MAX, strict=True, description="Fire when the wait goes above this (minutes)."
+    )
     url: str = Field(max_length=500, description="https URL receiving the signed POSTs.")
 
 
@@ -222,12 +224,14 @@ def get_history(request: HttpRequest, response: HttpResponse, slug: str, params:
     try:
         window = history_window(since=params.since, until=params.until, interval=params.interval, as_of=timezone.now())
     except HistoryWindowError as exc:
-        message = (
-            _("since must be before until.")
-            if exc.field == "since"
-            else _("The range holds more than %(max)d points: narrow it or use a wider interval.")
-            % {"max": HISTORY_MAX_POINTS}
-        )
+        if str(exc) == "out of range":
+            message = _("Enter a timestamp between 2000 and 2100.")
+        elif exc.field == "since":
+            message = _("since must be before until.")
+        else:
+            message = _("The range holds more than %(max)d points: narrow it or use a wider interval.") % {
+                "max": HISTORY_MAX_POINTS
+            }
         raise ValidationFailed(errors={exc.field: [message]}) from None
     data = partner_reads.partner_history_get(queue=queue, window=window, interval=params.interval)
     return _cacheable(request, response, data)

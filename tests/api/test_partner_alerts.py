@@ -138,6 +138,10 @@ def test_alert_list_is_paginated(partner_client, public_dns):
         ({"url": "https://user:pass@hooks.example.com/x"}, 400, "validation_error", "url"),
         ({"url": "https://" + "a" * 600 + ".com"}, 400, "validation_error", "url"),
         ({"url": None}, 400, "validation_error", "url"),
+        ({"url": "https://hooks.example.com/a\r\nX-Injected: 1"}, 400, "validation_error", "url"),
+        ({"url": "https://hooks.example.com:99999/"}, 400, "validation_error", "url"),
+        ({"above_minutes": True}, 400, "validation_error", "above_minutes"),
+        ({"above_minutes": "60"}, 400, "validation_error", "above_minutes"),
     ],
 )
 def test_bad_alert_bodies_are_4xx_problem_json(partner_client, public_dns, fields, status, code, field):

@@ -10,8 +10,11 @@ import re
 from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from config import partner as partner_config
@@ -84,17 +87,30 @@ def test_expired_key_is_refused():
     assert client_for(raw).get(CROSSINGS).status_code == 401
 
 
-def test_last_used_is_recorded_at_most_once_a_minute(django_assert_max_num_queries):
+def test_last_used_is_recorded_at_most_once_a_minute():
     key, raw = issue_key()
     client = client_for(raw)
+    start = timezone.now()
 
-    client.get(CROSSINGS)
-    first_use = PartnerKey.objects.get(pk=key.pk).last_used_at
-    client.get(CROSSINGS)
-    second_use = PartnerKey.objects.get(pk=key.pk).last_used_at
+    with time_machine.travel(start, tick=False):
+        client.get(CROSSINGS)
+    with time_machine.travel(start + timedelta(seconds=30), tick=False), CaptureQueriesContext(connection) as queries:
+        client.get(CROSSINGS)
+    within_the_minute = PartnerKey.objects.get(pk=key.pk).last_used_at
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        client.get(CROSSINGS)
+    after_the_minute = PartnerKey.objects.get(pk=key.pk).last_used_at
 
-    assert first_use is not None
-    assert second_use == first_use
+    assert within_the_minute == start
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert after_the_minute == start + timedelta(seconds=61)
+
+
+def test_a_firm_name_too_long_for_a_key_is_refused():
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError):
+        call_command("create_partner_key", "F" * 201, stdout=io.StringIO())
 
 
 def test_throttled_key_gets_429_with_retry_after(settings, partner_client):

@@ -275,9 +275,21 @@ def test_history_defaults_to_the_last_24_hours_by_hour(partner_client):
         ({"since": "2026-11-21T10:00:00Z", "until": "2026-11-21T09:00:00Z"}, "since"),
         ({"since": "2000-01-01T00:00:00Z", "until": "2026-01-01T00:00:00Z", "interval": "1h"}, "interval"),
         ({"since": "2026-01-01T00:00:00Z", "until": "2026-03-01T00:00:00Z", "interval": "15m"}, "interval"),
-        ({"until": "9999-12-31T23:59:59Z", "since": "0001-01-01T00:00:00Z", "interval": "1d"}, "interval"),
+        ({"until": "9999-12-31T23:59:59Z", "since": "0001-01-01T00:00:00Z", "interval": "1d"}, "since"),
+        ({"until": "0001-01-01T00:00:00+14:00"}, "until"),
+        ({"since": "9999-12-31T23:00:00-14:00"}, "since"),
     ],
-    ids=["interval", "text-since", "naive-since", "reversed", "too-many-hours", "too-many-quarters", "extreme-dates"],
+    ids=[
+        "interval",
+        "text-since",
+        "naive-since",
+        "reversed",
+        "too-many-hours",
+        "too-many-quarters",
+        "extreme-dates",
+        "year-one",
+        "year-9999",
+    ],
 )
 def test_bad_history_parameters_are_400_never_500(partner_client, query, field):
     response = _history(partner_client, **query)
