@@ -132,11 +132,13 @@ def _driver_get_or_create(*, phone: str) -> Driver:
     driver = Driver.objects.select_related("user", "carrier").filter(phone=phone).first()
     if driver is not None:
         return driver
-    user_model = get_user_model()
-    user, _created = user_model.objects.get_or_create(username=phone)
-    if _created:
+    # A namespaced username: a staff account that happens to be named like a phone number is never reused.
+    user, created = get_user_model().objects.get_or_create(username=f"driver:{phone}")
+    if created:
         user.set_unusable_password()
         user.save(update_fields=["password"])
+    elif user.is_staff or user.is_superuser:
+        raise AccountDisabled
     return Driver.objects.create(user=user, phone=phone)
 
 
