@@ -1,0 +1,269 @@
+"""Reads for the workplace: the fleet risk board, the crossings dashboard and the dispatchers' notifications.
+
+Every function takes a queryset the caller has already cut to what the user may see
+(``carriers.admin_tenancy.scope_to_carrier``), so the carrier boundary is decided in one place.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Avg, Count, Exists, IntegerField, Max, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, TruncHour
+
+from carriers.models import Driver, Notification
+from queues.models import Estimate, EstimatePoint, Queue, Report, Visit
+from stays.models import StayStatusSnapshot
+
+# Index = StayStatusSnapshot.risk_rank (ok 0, watch 1, high 2, overstay 3, listed 4).
+RISK_LEVELS: tuple[str, ...] = ("ok", "watch", "high", "overstay", "listed")
+RISK_UNKNOWN = "unknown"
+UNKNOWN_RANK = -1
+# The board's order: the most urgent first; drivers with no computed status last.
+BOARD_RISK_ORDER: tuple[str, ...] = ("listed", "overstay", "high", "watch", "ok", RISK_UNKNOWN)
+BOARD_COUNTRY = "RU"
+
+
+def risk_of_rank(rank: int | None) -> str:
+    if rank is None or rank < 0 or rank >= len(RISK_LEVELS):
+        return RISK_UNKNOWN
+    return RISK_LEVELS[rank]
+
+
+def rank_of_risk(risk: str) -> int:
+    return UNKNOWN_RANK if risk == RISK_UNKNOWN else RISK_LEVELS.index(risk)
+
+
+@dataclass(frozen=True)
+class BoardVisit:
+    visit_id: int
+    crossing_slug: str
+    crossing_name: str
+    crossing_name_ru: str
+    crossing_name_kk: str
+    direction: str
+    joined_at: datetime
+    last_report_at: datetime
+
+
+@dataclass(frozen=True)
+class FleetBoardRow:
+    driver_id: int
+    name: str
+    phone: str
+    vehicle_plate: str
+    carrier_id: int | None
+    carrier_name: str
+    trusted: bool
+    risk: str
+    risk_country: str | None
+    days_left: int | None
+    latest_exit: date | None
+    in_country: bool | None
+    status_on: date | None
+    visit: BoardVisit | None
+    last_report_at: datetime | None
+
+
+def _snapshots(country: str | None = None) -> QuerySet[StayStatusSnapshot]:
+    snapshots = StayStatusSnapshot.objects.filter(driver=OuterRef("pk"))
+    return snapshots.filter(country=country) if country else snapshots
+
+
+def _board_queryset(drivers: QuerySet[Driver]) -> QuerySet[Driver]:
+    """``drivers`` annotated with what the board shows, so one query serves any number of drivers."""
+    worst = _snapshots().order_by("-risk_rank", "days_left")
+    board_country = _snapshots(BOARD_COUNTRY)
+    return drivers.annotate(
+        board_risk_rank=Coalesce(
+            Subquery(worst.values("risk_rank")[:1]), Value(UNKNOWN_RANK), output_field=IntegerField()
+        ),
+        board_risk_country=Subquery(worst.values("country")[:1]),
+        board_days_left=Subquery(board_country.values("days_left")[:1]),
+        board_latest_exit=Subquery(board_country.values("latest_exit")[:1]),
+        board_in_country=Subquery(board_country.values("in_country")[:1]),
+        board_status_on=Subquery(board_country.values("on")[:1]),
+        board_last_report_at=Subquery(
+            Report.objects.filter(driver=OuterRef("pk")).order_by("-observed_at").values("observed_at")[:1]
+        ),
+    )
+
+
+def _open_visits() -> Prefetch:
+    return Prefetch(
+        "visits",
+        queryset=Visit.objects.filter(status=Visit.Status.OPEN)
+        .select_related("queue__crossing")
+        .order_by("-joined_at"),
+        to_attr="board_open_visits",
+    )
+
+
+def _with_open_visit_at(drivers: QuerySet[Driver], crossing_slug: str) -> QuerySet[Driver]:
+    return drivers.filter(
+        Exists(
+            Visit.objects.filter(driver=OuterRef("pk"), status=Visit.Status.OPEN, queue__crossing__slug=crossing_slug)
+        )
+    )
+
+
+def fleet_risk_board(
+    *, drivers: QuerySet[Driver], risk: str | None = None, crossing_slug: str | None = None
+) -> list[FleetBoardRow]:
+    """The drivers of ``drivers``, most urgent first: by risk level (listed, overstay, high, watch, ok, then
+    unknown), then fewest days left in Russia, then name.
+
+    ``risk`` keeps one level (``"unknown"``: no computed stay status); ``crossing_slug`` keeps drivers now
+    queueing at that crossing. Two queries whatever the number of drivers. Raises ValueError on an unknown level.
+    """
+    if risk is not None and risk not in BOARD_RISK_ORDER:
+        raise ValueError(f"unknown risk level {risk!r}")
+    queryset = _board_queryset(drivers.select_related("carrier"))
+    if risk is not None:
+        queryset = queryset.filter(board_risk_rank=rank_of_risk(risk))
+    if crossing_slug:
+        queryset = _with_open_visit_at(queryset, crossing_slug)
+    queryset = queryset.order_by(
+        "-board_risk_rank",
+        Coalesce("board_days_left", Value(10**6)),
+        "name",
+        "pk",
+    ).prefetch_related(_open_visits())
+    rows = []
+    for driver in queryset:
+        visit = driver.board_open_visits[0] if driver.board_open_visits else None
+        rows.append(
+            FleetBoardRow(
+                driver_id=driver.pk,
+                name=driver.name,
+                phone=str(driver.phone),
+                vehicle_plate=driver.vehicle_plate,
+                carrier_id=driver.carrier_id,
+                carrier_name=driver.carrier.name if driver.carrier else "",
+                trusted=driver.trusted,
+                risk=risk_of_rank(driver.board_risk_rank),
+                risk_country=driver.board_risk_country,
+                days_left=driver.board_days_left,
+                latest_exit=driver.board_latest_exit,
+                in_country=driver.board_in_country,
+                status_on=driver.board_status_on,
+                visit=_board_visit(visit) if visit else None,
+                last_report_at=driver.board_last_report_at,
+            )
+        )
+    return rows
+
+
+def _board_visit(visit: Visit) -> BoardVisit:
+    crossing = visit.queue.crossing
+    return BoardVisit(
+        visit_id=visit.pk,
+        crossing_slug=crossing.slug,
+        crossing_name=crossing.name,
+        crossing_name_ru=crossing.name_ru,
+        crossing_name_kk=crossing.name_kk,
+        direction=visit.queue.direction,
+        joined_at=visit.joined_at,
+        last_report_at=visit.last_report_at,
+    )
+
+
+def fleet_risk_counts(*, drivers: QuerySet[Driver], crossing_slug: str | None = None) -> dict[str, int]:
+    """How many of ``drivers`` are at each risk level (every level present, zeros included). One query."""
+    queryset = _board_queryset(drivers)
+    if crossing_slug:
+        queryset = _with_open_visit_at(queryset, crossing_slug)
+    counts = dict.fromkeys(BOARD_RISK_ORDER, 0)
+    grouped = queryset.order_by().values("board_risk_rank").annotate(drivers=Count("pk", distinct=True))
+    for row in grouped:
+        counts[risk_of_rank(row["board_risk_rank"])] += row["drivers"]
+    return counts
+
+
+def dispatcher_notification_list(
+    *, notifications: QuerySet[Notification], unread_only: bool = False
+) -> QuerySet[Notification]:
+    """Dispatcher notifications among ``notifications``, newest first, with driver and carrier joined in."""
+    queryset = notifications.filter(audience=Notification.Audience.DISPATCHER)
+    if unread_only:
+        queryset = queryset.filter(read_at__isnull=True)
+    return queryset.select_related("driver", "carrier").order_by("-created_at", "-id")
+
+
+def dispatcher_notification_unread_count(*, notifications: QuerySet[Notification]) -> int:
+    return notifications.filter(audience=Notification.Audience.DISPATCHER, read_at__isnull=True).count()
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One hour of a queue's published estimate history: averages of the ticks in that hour."""
+
+    at: datetime
+    wait_minutes: float
+    low_minutes: float
+    high_minutes: float
+    drivers: int
+
+
+@dataclass(frozen=True)
+class QueueDashboardRow:
+    queue_id: int
+    crossing_slug: str
+    crossing_name: str
+    crossing_name_ru: str
+    crossing_name_kk: str
+    direction: str
+    estimate: Estimate | None
+    history: list[HistoryPoint]
+
+
+def queue_dashboard_list(
+    *, as_of: datetime, hours: int = 72, crossing_slug: str | None = None
+) -> list[QueueDashboardRow]:
+    """Every queue of an active crossing (or of one crossing) with its current estimate and its hourly
+    published history over the ``hours`` before ``as_of``. Two queries whatever the number of queues."""
+    queues = Queue.objects.filter(crossing__active=True).select_related("crossing", "estimate")
+    if crossing_slug:
+        queues = queues.filter(crossing__slug=crossing_slug)
+    queues = list(queues.order_by("crossing__name", "from_country", "to_country"))
+    since = as_of - timedelta(hours=hours)
+    buckets = (
+        EstimatePoint.objects.filter(
+            queue__in=[queue.pk for queue in queues], published=True, at__gte=since, at__lte=as_of
+        )
+        .annotate(hour=TruncHour("at"))
+        .values("queue_id", "hour")
+        .annotate(
+            wait=Avg("wait_minutes"),
+            low=Avg("low_minutes"),
+            high=Avg("high_minutes"),
+            drivers=Max("drivers"),
+        )
+        .order_by("queue_id", "hour")
+    )
+    history: dict[int, list[HistoryPoint]] = defaultdict(list)
+    for bucket in buckets:
+        history[bucket["queue_id"]].append(
+            HistoryPoint(
+                at=bucket["hour"],
+                wait_minutes=float(bucket["wait"]),
+                low_minutes=float(bucket["low"]),
+                high_minutes=float(bucket["high"]),
+                drivers=bucket["drivers"] or 0,
+            )
+        )
+    return [
+        QueueDashboardRow(
+            queue_id=queue.pk,
+            crossing_slug=queue.crossing.slug,
+            crossing_name=queue.crossing.name,
+            crossing_name_ru=queue.crossing.name_ru,
+            crossing_name_kk=queue.crossing.name_kk,
+            direction=queue.direction,
+            estimate=getattr(queue, "estimate", None),
+            history=history.get(queue.pk, []),
+        )
+        for queue in queues
+    ]

@@ -1,0 +1,300 @@
+"""The workplace pages. Each view reads its input, calls one selector or service, and renders.
+
+They are served by :class:`config.admin_site.KezekAdminSite` behind ``admin_view`` (signed-in staff, CSRF,
+never cached). What a user sees is cut to their carrier with ``carriers.admin_tenancy.scope_to_carrier``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy, ngettext
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from carriers.admin_tenancy import is_dispatcher, scope_to_carrier
+from carriers.models import Carrier, Driver, Notification
+from config.workplace.charts import ChartLabels, ChartPoint, wait_chart_svg
+from config.workplace.selectors import (
+    BOARD_RISK_ORDER,
+    QueueDashboardRow,
+    dispatcher_notification_list,
+    dispatcher_notification_unread_count,
+    fleet_risk_board,
+    fleet_risk_counts,
+    queue_dashboard_list,
+)
+from config.workplace.services import dispatcher_language_set, notification_mark_read
+from queues.models import Crossing
+
+CHART_HOURS = 72
+NOTIFICATIONS_PER_PAGE = 50
+
+RISK_LABELS = {
+    "listed": gettext_lazy("Listed in the registry"),
+    "overstay": gettext_lazy("Overstay"),
+    "high": gettext_lazy("High risk"),
+    "watch": gettext_lazy("Watch"),
+    "ok": gettext_lazy("OK"),
+    "unknown": gettext_lazy("Status unknown"),
+}
+
+
+def _localised_name(*, name: str, name_ru: str, name_kk: str) -> str:
+    """A crossing's name in the active language, falling back to Russian, then English."""
+    language = (get_language() or "en")[:2]
+    if language == "kk":
+        return name_kk or name_ru or name
+    if language == "ru":
+        return name_ru or name
+    return name
+
+
+def duration_label(minutes: float | None) -> str:
+    """``95`` → ``1 h 35 min`` (translated); ``None`` → an empty string."""
+    if minutes is None:
+        return ""
+    total = round(minutes)
+    hours, rest = divmod(total, 60)
+    if hours == 0:
+        return _("%(minutes)d min") % {"minutes": rest}
+    if rest == 0:
+        return _("%(hours)d h") % {"hours": hours}
+    return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest}
+
+
+def _driver_change_url(driver_id: int) -> str | None:
+    # The driver admin is registered by the carriers app; without it the board still renders, unlinked.
+    try:
+        return reverse("admin:carriers_driver_change", args=[driver_id])
+    except NoReverseMatch:
+        return None
+
+
+def _crossing_choices() -> list[tuple[str, str]]:
+    """(slug, name in the active language) of the active crossings, for the filters. One query."""
+    crossings = Crossing.objects.filter(active=True).order_by("name").values("slug", "name", "name_ru", "name_kk")
+    return [
+        (row["slug"], _localised_name(name=row["name"], name_ru=row["name_ru"], name_kk=row["name_kk"]))
+        for row in crossings
+    ]
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
+    """The dispatcher's home: their drivers by risk level, with days left, queue visits and last reports."""
+    drivers = scope_to_carrier(Driver.objects.all(), request.user, "carrier_id")
+    carriers = None
+    carrier_id = None
+    if request.user.is_superuser:
+        carriers = list(Carrier.objects.order_by("name").values_list("pk", "name"))
+        carrier_id = _int_or_none(request.GET.get("carrier"))
+        if carrier_id is not None:
+            drivers = drivers.filter(carrier_id=carrier_id)
+    crossing_choices = _crossing_choices()
+    crossing_slug = request.GET.get("crossing") or None
+    if crossing_slug not in dict(crossing_choices):
+        crossing_slug = None
+    risk = request.GET.get("risk") or None
+    if risk not in BOARD_RISK_ORDER:
+        risk = None
+
+    rows = fleet_risk_board(drivers=drivers, risk=risk, crossing_slug=crossing_slug)
+    counts = fleet_risk_counts(drivers=drivers, crossing_slug=crossing_slug)
+
+    groups = []
+    for level in BOARD_RISK_ORDER:
+        members = [
+            {
+                "row": row,
+                "url": _driver_change_url(row.driver_id),
+                "crossing_label": _localised_name(
+                    name=row.visit.crossing_name,
+                    name_ru=row.visit.crossing_name_ru,
+                    name_kk=row.visit.crossing_name_kk,
+                )
+                if row.visit
+                else "",
+            }
+            for row in rows
+            if row.risk == level
+        ]
+        if members:
+            groups.append({"risk": level, "label": RISK_LABELS[level], "rows": members})
+    context = {
+        **site.each_context(request),
+        "title": _("Fleet risk board"),
+        "now": timezone.now(),
+        "groups": groups,
+        "total": len(rows),
+        "summary": [
+            {"risk": level, "label": RISK_LABELS[level], "count": counts[level], "selected": level == risk}
+            for level in BOARD_RISK_ORDER
+        ],
+        "risk": risk,
+        "risk_choices": [(level, RISK_LABELS[level]) for level in BOARD_RISK_ORDER],
+        "crossing": crossing_slug,
+        "crossing_choices": crossing_choices,
+        "carrier": carrier_id,
+        "carrier_choices": carriers,
+        "show_carrier": request.user.is_superuser,
+        "board_country": "RU",
+    }
+    request.current_app = site.name
+    return TemplateResponse(request, "admin/workplace/fleet_board.html", context)
+
+
+def _chart_svg(row: QueueDashboardRow, *, start_at, end_at, crossing_label: str) -> str:
+    points = [
+        ChartPoint(at=p.at, wait_minutes=p.wait_minutes, low_minutes=p.low_minutes, high_minutes=p.high_minutes)
+        for p in row.history
+    ]
+    title = _("Expected wait at %(crossing)s, %(direction)s, last %(hours)d hours") % {
+        "crossing": crossing_label,
+        "direction": row.direction,
+        "hours": CHART_HOURS,
+    }
+    if row.history:
+        latest = row.history[-1]
+        desc = _(
+            "Hourly average of the expected wait (line) and its 80%% range (band). "
+            "Latest hour, %(at)s UTC: %(wait)s, range %(low)s to %(high)s."
+        ) % {
+            "at": latest.at.strftime("%Y-%m-%d %H:%M"),
+            "wait": duration_label(latest.wait_minutes),
+            "low": duration_label(latest.low_minutes),
+            "high": duration_label(latest.high_minutes),
+        }
+    else:
+        desc = _("No published estimates in the last %(hours)d hours.") % {"hours": CHART_HOURS}
+    labels = ChartLabels(
+        title=title,
+        desc=desc,
+        no_data=_("No published estimates"),
+        minutes_unit=_("minutes"),
+        hours_unit=_("hours"),
+        time_axis=_("time, UTC"),
+    )
+    return wait_chart_svg(
+        points=points, start_at=start_at, end_at=end_at, labels=labels, chart_id=f"queue-{row.queue_id}"
+    )
+
+
+def crossings_dashboard(request: HttpRequest, *, site) -> HttpResponse:
+    """Every queue's current estimate and a chart of its last 72 hours."""
+    as_of = timezone.now()
+    crossing_choices = _crossing_choices()
+    crossing_slug = request.GET.get("crossing") or None
+    if crossing_slug not in dict(crossing_choices):
+        crossing_slug = None
+    start_at = as_of - timedelta(hours=CHART_HOURS)
+    cards = []
+    for row in queue_dashboard_list(as_of=as_of, hours=CHART_HOURS, crossing_slug=crossing_slug):
+        label = _localised_name(name=row.crossing_name, name_ru=row.crossing_name_ru, name_kk=row.crossing_name_kk)
+        estimate = row.estimate
+        cards.append(
+            {
+                "row": row,
+                "crossing_label": label,
+                "estimate": estimate,
+                "published": bool(estimate and estimate.published),
+                "wait": duration_label(estimate.wait_minutes) if estimate else "",
+                "low": duration_label(estimate.low_minutes) if estimate else "",
+                "high": duration_label(estimate.high_minutes) if estimate else "",
+                # The SVG is built by wait_chart_svg, which escapes every piece of text it draws.
+                "chart": mark_safe(_chart_svg(row, start_at=start_at, end_at=as_of, crossing_label=label)),  # noqa: S308
+            }
+        )
+    context = {
+        **site.each_context(request),
+        "title": _("Crossings"),
+        "now": as_of,
+        "cards": cards,
+        "hours": CHART_HOURS,
+        "crossing": crossing_slug,
+        "crossing_choices": crossing_choices,
+    }
+    request.current_app = site.name
+    return TemplateResponse(request, "admin/workplace/crossings.html", context)
+
+
+def _visible_notifications(request: HttpRequest):
+    return scope_to_carrier(Notification.objects.all(), request.user, "carrier_id")
+
+
+def alerts_inbox(request: HttpRequest, *, site) -> HttpResponse:
+    """The carrier's dispatcher notifications, newest first; unread ones highlighted."""
+    visible = _visible_notifications(request)
+    unread_only = request.GET.get("unread") == "1"
+    page = Paginator(
+        dispatcher_notification_list(notifications=visible, unread_only=unread_only), NOTIFICATIONS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    context = {
+        **site.each_context(request),
+        "title": _("Alerts"),
+        "page": page,
+        "notifications": [
+            {"notification": notification, "driver_url": _driver_change_url(notification.driver_id)}
+            if notification.driver_id
+            else {"notification": notification, "driver_url": None}
+            for notification in page.object_list
+        ],
+        "unread_only": unread_only,
+        "unread_count": dispatcher_notification_unread_count(notifications=visible),
+        "show_carrier": request.user.is_superuser,
+    }
+    request.current_app = site.name
+    return TemplateResponse(request, "admin/workplace/alerts.html", context)
+
+
+@require_POST
+def alerts_mark_read(request: HttpRequest, *, site) -> HttpResponse:
+    """Marks one notification (``notification=<id>``) or all of them (``all=1``) read; another carrier's is 404."""
+    visible = dispatcher_notification_list(notifications=_visible_notifications(request))
+    if request.POST.get("all") == "1":
+        targets = visible
+    else:
+        notification_id = _int_or_none(request.POST.get("notification"))
+        if notification_id is None or not visible.filter(pk=notification_id).exists():
+            raise Http404(_("No such notification."))
+        targets = visible.filter(pk=notification_id)
+    changed = notification_mark_read(notifications=targets, as_of=timezone.now())
+    messages.success(
+        request,
+        ngettext("%(count)d notification marked as read.", "%(count)d notifications marked as read.", changed)
+        % {"count": changed},
+    )
+    back = reverse("admin:workplace_alerts", current_app=site.name)
+    if request.POST.get("unread") == "1":
+        back += "?unread=1"
+    return HttpResponseRedirect(back)
+
+
+@require_POST
+def language_set(request: HttpRequest, *, site) -> HttpResponse:
+    """Django's ``set_language`` (the cookie), and for a dispatcher also ``Dispatcher.language``, so the
+    choice follows them to another browser (see ``KezekAdminSite.login``)."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if is_dispatcher(request.user) and language in dict(settings.LANGUAGES):
+        dispatcher_language_set(dispatcher=request.user.dispatcher, language=language)
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        response["Location"] = reverse("admin:index", current_app=site.name)
+    return response
