@@ -1,0 +1,143 @@
+"""The dispatchers' alerts inbox: their carrier's notifications, newest first, marked read one by one or all."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from carriers.models import Notification
+from config.workplace.services import notification_mark_read
+from tests.api.workplace_support import dispatcher_client_fixture  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.django_db
+
+INBOX = "/admin/workplace/alerts/"
+MARK_READ = "/admin/workplace/alerts/read/"
+
+
+def notify(carrier, title: str, *, minutes_ago: int = 0, read: bool = False, driver=None) -> Notification:
+    notification = Notification.objects.create(
+        audience=Notification.Audience.DISPATCHER,
+        carrier=carrier,
+        driver=driver,
+        kind="stay_risk",
+        level="warning",
+        title=title,
+        body=f"{title}: details",
+        dedupe_key=f"{carrier.pk}:{title}",
+        read_at=timezone.now() if read else None,
+    )
+    Notification.objects.filter(pk=notification.pk).update(created_at=timezone.now() - timedelta(minutes=minutes_ago))
+    notification.refresh_from_db()
+    return notification
+
+
+def inbox_titles(response) -> list[str]:
+    return [item["notification"].title for item in response.context["notifications"]]
+
+
+def test_inbox_lists_the_carriers_alerts_newest_first_with_unread_highlighted(dispatcher_client, carrier, driver):
+    notify(carrier, "Older", minutes_ago=60, read=True)
+    notify(carrier, "Newest", minutes_ago=1, driver=driver)
+    notify(carrier, "Middle", minutes_ago=30)
+
+    response = dispatcher_client.get(INBOX)
+
+    assert response.status_code == 200
+    assert inbox_titles(response) == ["Newest", "Middle", "Older"]
+    assert response.context["unread_count"] == 2
+    html = response.content.decode()
+    assert html.count("kezek-alert kezek-unread") == 2
+    assert f'href="/admin/carriers/driver/{driver.pk}/change/"' in html
+
+
+def test_inbox_never_shows_another_carriers_alerts_or_driver_notifications(
+    dispatcher_client, carrier, other_carrier, driver
+):
+    notify(carrier, "Ours")
+    notify(other_carrier, "Theirs")
+    Notification.objects.create(
+        audience=Notification.Audience.DRIVER, driver=driver, kind="stay_risk", title="To the driver", dedupe_key="d1"
+    )
+
+    response = dispatcher_client.get(INBOX)
+
+    assert inbox_titles(response) == ["Ours"]
+    assert "Theirs" not in response.content.decode()
+
+
+def test_inbox_can_show_unread_only(dispatcher_client, carrier):
+    notify(carrier, "Read one", read=True)
+    notify(carrier, "Unread one")
+
+    response = dispatcher_client.get(INBOX, {"unread": "1"})
+
+    assert inbox_titles(response) == ["Unread one"]
+
+
+def test_marking_one_alert_read_leaves_the_others_unread(dispatcher_client, carrier):
+    target = notify(carrier, "Target")
+    other = notify(carrier, "Other")
+
+    response = dispatcher_client.post(MARK_READ, {"notification": target.pk})
+
+    assert response.status_code == 302
+    assert response["Location"] == INBOX
+    target.refresh_from_db()
+    other.refresh_from_db()
+    assert target.read_at is not None
+    assert other.read_at is None
+
+
+def test_marking_all_read_marks_only_the_dispatchers_own_carrier(dispatcher_client, carrier, other_carrier):
+    ours = [notify(carrier, "One"), notify(carrier, "Two")]
+    theirs = notify(other_carrier, "Theirs")
+
+    dispatcher_client.post(MARK_READ, {"all": "1"})
+
+    assert all(Notification.objects.get(pk=n.pk).read_at is not None for n in ours)
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
+
+
+def test_another_carriers_alert_cannot_be_marked_read(dispatcher_client, other_carrier):
+    theirs = notify(other_carrier, "Theirs")
+
+    response = dispatcher_client.post(MARK_READ, {"notification": theirs.pk})
+
+    assert response.status_code == 404
+    assert Notification.objects.get(pk=theirs.pk).read_at is None
+
+
+def test_marking_read_needs_a_csrf_token(dispatcher, carrier):
+    notification = notify(carrier, "Guarded")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(dispatcher.user)
+
+    response = client.post(MARK_READ, {"notification": notification.pk})
+
+    assert response.status_code == 403
+    assert Notification.objects.get(pk=notification.pk).read_at is None
+
+
+def test_marking_read_is_post_only(dispatcher_client, carrier):
+    notification = notify(carrier, "Get")
+
+    response = dispatcher_client.get(MARK_READ, {"notification": notification.pk})
+
+    assert response.status_code == 405
+
+
+def test_mark_read_keeps_the_first_read_time(carrier):
+    first = timezone.now() - timedelta(days=1)
+    notification = notify(carrier, "Seen")
+    notification_mark_read(notifications=Notification.objects.filter(pk=notification.pk), as_of=first)
+
+    changed = notification_mark_read(
+        notifications=Notification.objects.filter(pk=notification.pk), as_of=timezone.now()
+    )
+
+    assert changed == 0
+    assert Notification.objects.get(pk=notification.pk).read_at == first

@@ -1,0 +1,145 @@
+"""The crossings dashboard: every queue's estimate and a 72-hour chart, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from config.workplace.selectors import queue_dashboard_list
+from queues.models import Estimate, EstimatePoint, Queue
+from tests.api.workplace_support import dispatcher_client_fixture, queue_at  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = "/admin/workplace/crossings/"
+
+
+def estimate_for(queue: Queue, *, wait: int, published: bool = True, stale: bool = False, drivers: int = 5):
+    return Estimate.objects.create(
+        queue=queue,
+        wait_minutes=wait,
+        low_minutes=wait // 2,
+        high_minutes=wait * 2,
+        reports=drivers * 3,
+        drivers=drivers,
+        computed_at=timezone.now() - timedelta(minutes=4),
+        data_until=timezone.now() - timedelta(minutes=5),
+        stale=stale,
+        confidence="medium",
+        published=published,
+    )
+
+
+def history_for(queue: Queue, *, hours: int = 80, every_minutes: int = 30, wait: int = 240, published: bool = True):
+    now = timezone.now().replace(second=0, microsecond=0)
+    EstimatePoint.objects.bulk_create(
+        [
+            EstimatePoint(
+                queue=queue,
+                at=now - timedelta(minutes=step * every_minutes),
+                wait_minutes=wait + step,
+                low_minutes=wait // 2,
+                high_minutes=wait * 2,
+                drivers=4,
+                published=published,
+            )
+            for step in range(hours * 60 // every_minutes)
+        ]
+    )
+
+
+def card_for(response, queue: Queue) -> dict:
+    return next(card for card in response.context["cards"] if card["row"].queue_id == queue.pk)
+
+
+def test_dashboard_shows_every_queue_with_its_current_estimate(dispatcher_client):
+    queue = queue_at("syrym-mashtakovo")
+    estimate_for(queue, wait=200, stale=True)
+
+    response = dispatcher_client.get(DASHBOARD)
+
+    assert response.status_code == 200
+    assert len(response.context["cards"]) == Queue.objects.filter(crossing__active=True).count()
+    card = card_for(response, queue)
+    assert card["published"] is True
+    assert card["wait"] == "3 h 20 min"
+    assert card["low"] == "1 h 40 min"
+    assert card["high"] == "6 h 40 min"
+    html = response.content.decode()
+    assert "3 h 20 min" in html
+    assert "stale" in html
+    assert "Medium" in html or "medium" in html
+
+
+def test_an_estimate_from_too_few_drivers_is_not_shown_as_a_wait(dispatcher_client):
+    queue = queue_at("syrym-mashtakovo")
+    estimate_for(queue, wait=999, published=False, drivers=2)
+
+    response = dispatcher_client.get(DASHBOARD, {"crossing": "syrym-mashtakovo"})
+
+    assert card_for(response, queue)["published"] is False
+    html = response.content.decode()
+    assert "16 h 39 min" not in html
+    assert "Not enough reports for an estimate: 2 drivers so far." in html
+
+
+def test_each_queue_has_an_accessible_svg_chart_of_its_last_72_hours(dispatcher_client):
+    queue = queue_at("syrym-mashtakovo")
+    history_for(queue)
+
+    response = dispatcher_client.get(DASHBOARD, {"crossing": "syrym-mashtakovo"})
+
+    chart = str(card_for(response, queue)["chart"])
+    assert chart.startswith("<svg")
+    assert 'role="img"' in chart
+    assert f'<title id="queue-{queue.pk}-title">Expected wait at ' in chart
+    assert "last 72 hours" in chart
+    assert "<polyline" in chart
+    assert "<polygon" in chart
+    assert chart in response.content.decode()
+
+
+def test_chart_history_is_hourly_published_and_within_72_hours():
+    queue = queue_at("syrym-mashtakovo")
+    history_for(queue, hours=80, every_minutes=30)
+    history_for(queue_at("syrym-mashtakovo", "RU-KZ"), hours=10, published=False)
+    as_of = timezone.now()
+
+    rows = {row.queue_id: row for row in queue_dashboard_list(as_of=as_of, crossing_slug="syrym-mashtakovo")}
+
+    history = rows[queue.pk].history
+    assert 72 <= len(history) <= 73
+    assert all(point.at >= as_of - timedelta(hours=73) for point in history)
+    assert all(point.at.minute == 0 for point in history)
+    assert rows[queue_at("syrym-mashtakovo", "RU-KZ").pk].history == []
+
+
+def test_dashboard_filters_by_crossing(dispatcher_client):
+    response = dispatcher_client.get(DASHBOARD, {"crossing": "syrym-mashtakovo"})
+
+    assert sorted(card["row"].direction for card in response.context["cards"]) == ["KZ-RU", "RU-KZ"]
+
+
+def count_queries(client, django_assert_max_num_queries) -> int:
+    with django_assert_max_num_queries(10) as captured:
+        response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_dashboard_query_count_does_not_grow_with_the_queues(dispatcher_client, django_assert_max_num_queries):
+    queues = list(Queue.objects.order_by("pk"))
+    for queue in queues[:2]:
+        estimate_for(queue, wait=60)
+        history_for(queue, hours=4)
+    few = count_queries(dispatcher_client, django_assert_max_num_queries)
+    for queue in queues[2:]:
+        estimate_for(queue, wait=90)
+        history_for(queue, hours=4)
+
+    many = count_queries(dispatcher_client, django_assert_max_num_queries)
+
+    assert many == few
+    assert len(queues) == 42
