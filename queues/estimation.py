@@ -15,6 +15,7 @@ How a refresh comes about:
 
 :func:`estimate_refresh` holds a row lock on the ``Queue`` (``SELECT ... FOR UPDATE``; SQLite serialises writers
 anyway), so two workers never interleave on one queue, and it never replaces a newer estimate with an older one.
+The lock is ``FOR NO KEY UPDATE``, so report ingest into the queue never waits for a refresh.
 """
 
 from __future__ import annotations
@@ -177,7 +178,14 @@ def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
     Returns the stored estimate, or ``None`` when the queue has none (or no longer exists).
     """
     with transaction.atomic():
-        queue = Queue.objects.select_for_update(of=("self",)).select_related("crossing").filter(pk=queue_id).first()
+        # FOR NO KEY UPDATE: it serialises refreshes of this queue but, unlike FOR UPDATE, does not block the
+        # inserts of reports and visits that reference the queue (they take FOR KEY SHARE) while the estimator runs.
+        queue = (
+            Queue.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("crossing")
+            .filter(pk=queue_id)
+            .first()
+        )
         if queue is None:
             logger.info("estimate refresh of a queue that no longer exists", extra={"queue_id": queue_id})
             return None

@@ -210,3 +210,43 @@ def test_a_request_with_the_broker_down_returns_and_leaves_the_work_to_the_sweep
     assert finished.returncode == 0, finished.stderr
     assert finished.stdout.strip() == "request returned"
     assert finished.stderr.count("estimate refresh not sent; the sweep will catch up") == 2
+
+
+def test_reports_are_stored_while_a_refresh_of_their_queue_holds_its_lock(transactional_db, queue, monkeypatch):
+    require_services()
+    as_of = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+    queue_reported_on(queue, drivers=3, since=as_of - timedelta(hours=2))
+    reporter = DriverFactory()
+    computing, report_stored = threading.Event(), threading.Event()
+
+    def estimator_waiting_for_the_report(*, samples, as_of, queue=None):
+        computing.set()
+        report_stored.wait(timeout=30)
+        return transparent_estimate(samples=samples, as_of=as_of)
+
+    monkeypatch.setattr(estimation, "estimate_wait", estimator_waiting_for_the_report)
+    errors = []
+
+    def refresh():
+        try:
+            estimation.estimate_refresh(queue_id=queue.pk, as_of=as_of)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    refreshing = threading.Thread(target=refresh)
+    refreshing.start()
+    assert computing.wait(timeout=30)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '5s'")  # blocked by the refresh: fail, do not hang
+            report_store(driver=reporter, queue=queue, observed_at=as_of - timedelta(minutes=1))
+    finally:
+        report_stored.set()
+        refreshing.join()
+
+    assert errors == []
+    assert queue.reports.filter(driver=reporter).count() == 1
+    assert Estimate.objects.get(queue=queue).reports == 21
