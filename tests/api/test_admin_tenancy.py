@@ -89,9 +89,21 @@ def test_another_carriers_driver_history_and_delete_are_not_found(dispatcher_cli
     assert Driver.objects.filter(pk=other_driver.pk).exists()
 
 
+def inline_management_data(response) -> dict:
+    """The management forms of every inline on a change page (whatever inlines other apps add)."""
+    data = {}
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        for name in management.fields:
+            data[f"{inline.formset.prefix}-{name}"] = management.initial.get(name, 0)
+    return data
+
+
 def test_dispatcher_can_edit_their_driver_but_not_move_them_to_another_carrier(
     dispatcher_client, driver, carrier, other_carrier
 ):
+    page = dispatcher_client.get(change_url(driver))
+
     response = dispatcher_client.post(
         change_url(driver),
         {
@@ -101,10 +113,7 @@ def test_dispatcher_can_edit_their_driver_but_not_move_them_to_another_carrier(
             "vehicle_plate": "123ABC02",
             "carrier": str(other_carrier.pk),
             "trusted": "",
-            "devices-TOTAL_FORMS": "0",
-            "devices-INITIAL_FORMS": "0",
-            "devices-MIN_NUM_FORMS": "0",
-            "devices-MAX_NUM_FORMS": "1000",
+            **inline_management_data(page),
         },
     )
 
@@ -160,8 +169,8 @@ def test_csv_export_holds_only_own_drivers(dispatcher_client, driver, other_driv
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     rows = read_csv(response)
-    assert rows[0] == ["name", "phone", "vehicle plate", "citizenship", "carrier"]
-    assert rows[1:] == [["Aidos", "+77011234567", driver.vehicle_plate, "KZ", "Steppe Freight"]]
+    assert rows[0][:5] == ["name", "phone", "vehicle plate", "citizenship", "carrier"]
+    assert [row[:5] for row in rows[1:]] == [["Aidos", "+77011234567", driver.vehicle_plate, "KZ", "Steppe Freight"]]
 
 
 def test_csv_export_of_all_filtered_drivers_stays_in_the_carrier(dispatcher_client, driver, other_driver, carrier):
