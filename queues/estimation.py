@@ -266,7 +266,7 @@ def estimate_refresh_request(*, queue_ids: Iterable[int]) -> None:
     """
     ids = sorted({int(queue_id) for queue_id in queue_ids})
     if ids:
-        transaction.on_commit(partial(_refresh_send_coalesced, queue_ids=ids))
+        transaction.on_commit(partial(_refresh_send_coalesced, queue_ids=ids), robust=True)
 
 
 def _refresh_send_coalesced(*, queue_ids: list[int]) -> None:
