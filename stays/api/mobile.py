@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from drf_spectacular.utils import extend_schema, extend_schema_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -57,6 +57,23 @@ class StayEventOutputSerializer(serializers.Serializer):
             "crossing": event.crossing.slug if event.crossing_id else None,
             "source": event.source,
         }
+
+
+CURSOR_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="Opaque cursor from the previous page's `next`."),
+    OpenApiParameter("limit", int, description="Page size (default 50, at most 200)."),
+]
+
+
+def page_of(item_serializer: type[serializers.Serializer], name: str) -> serializers.Serializer:
+    """The OpenAPI shape of a cursor page: ``{"results": [...], "next": "<url or null>"}``."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "results": item_serializer(many=True),
+            "next": serializers.URLField(allow_null=True, help_text="The next page, or null on the last one."),
+        },
+    )
 
 
 def _day(value):
@@ -188,7 +205,8 @@ class StayEventListApi(APIView):
     @extend_schema(
         operation_id="stays_events_list",
         summary="The driver's stay events, newest date first",
-        responses={200: StayEventOutputSerializer(many=True), 401: UNAUTHENTICATED},
+        parameters=CURSOR_PARAMETERS,
+        responses={200: page_of(StayEventOutputSerializer, "StayEventPage"), 401: UNAUTHENTICATED},
     )
     def get(self, request):
         paginator = self.Pagination()
@@ -289,7 +307,8 @@ class NotificationListApi(APIView):
         operation_id="notifications_list",
         summary="The driver's notifications, newest first",
         description="Written in the driver's language at the time they were created.",
-        responses={200: NotificationOutputSerializer(many=True), 401: UNAUTHENTICATED},
+        parameters=CURSOR_PARAMETERS,
+        responses={200: page_of(NotificationOutputSerializer, "NotificationPage"), 401: UNAUTHENTICATED},
     )
     def get(self, request):
         paginator = CursorPagination()
