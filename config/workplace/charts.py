@@ -43,7 +43,7 @@ class _Frame:
     width: int
     height: int
     left: int = 52
-    right: int = 14
+    right: int = 30
     top: int = 14
     bottom: int = 38
 
@@ -105,8 +105,8 @@ def wait_chart_svg(
     end_at: datetime,
     labels: ChartLabels,
     chart_id: str,
-    width: int = 640,
-    height: int = 220,
+    width: int = 560,
+    height: int = 230,
     gap: timedelta = timedelta(hours=3),
 ) -> str:
     """An SVG line chart of the expected wait over [start_at, end_at] with its low–high band.
@@ -124,7 +124,7 @@ def wait_chart_svg(
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="kezek-chart" viewBox="0 0 {width} {height}" '
         f'width="100%" role="img" aria-labelledby="{escape(title_id)} {escape(desc_id)}" '
-        f'preserveAspectRatio="xMidYMid meet" font-family="sans-serif" font-size="11">',
+        f'preserveAspectRatio="xMidYMid meet" font-family="sans-serif" font-size="12">',
         f'<title id="{escape(title_id)}">{escape(labels.title)}</title>',
         f'<desc id="{escape(desc_id)}">{escape(labels.desc)}</desc>',
     ]
@@ -171,8 +171,10 @@ def wait_chart_svg(
     for at in _time_ticks(start_at, end_at, every):
         x = x_of(at)
         parts.append(f'<line x1="{_fmt(x)}" x2="{_fmt(x)}" y1="{_fmt(baseline)}" y2="{_fmt(baseline + 4)}"/>')
+        # A label centred on a tick near the right edge would be cut off: end it at the tick instead.
+        anchor = "end" if x > width - 36 else "middle"
         parts.append(
-            f'<text x="{_fmt(x)}" y="{_fmt(baseline + 16)}" text-anchor="middle" stroke="none" fill-opacity="0.8">'
+            f'<text x="{_fmt(x)}" y="{_fmt(baseline + 16)}" text-anchor="{anchor}" stroke="none" fill-opacity="0.8">'
             f"{at:%d.%m %H:%M}</text>"
         )
     parts.append(

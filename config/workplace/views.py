@@ -141,6 +141,7 @@ def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
         **site.each_context(request),
         "title": _("Fleet risk board"),
         "now": timezone.now(),
+        "today": timezone.now().date(),
         "groups": groups,
         "total": len(rows),
         "summary": [
