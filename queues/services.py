@@ -22,9 +22,9 @@ from queues.validation import (
     VisitReport,
     invalid_id_message,
     report_content_hash,
-    report_flags,
     report_id_parse,
     report_validate,
+    visit_flags,
     visits_group,
 )
 from stays import services as stay_services
@@ -168,15 +168,14 @@ def _visits_regroup(*, driver: Driver, created: Sequence[ValidReport]) -> None:
         new_reports[valid.id] = valid
     earliest = min(valid.observed_at for valid in created) - VISIT_GAP
     latest = max(valid.observed_at for valid in created) + VISIT_GAP
-    stored_flags: dict[uuid.UUID, list[str]] = {}
     old_visit_ids: dict[int, set[int]] = defaultdict(set)
     neighbours = Report.objects.filter(
         visit__driver=driver,
         visit__queue_id__in=list(by_queue),
         visit__last_report_at__gte=earliest,
         visit__joined_at__lte=latest,
-    ).values_list("id", "queue_id", "kind", "observed_at", "position", "waited_minutes", "visit_id", "flags")
-    for report_id, queue_id, kind, observed_at, position, waited, visit_id, flags in neighbours:
+    ).values_list("id", "queue_id", "kind", "observed_at", "position", "waited_minutes", "visit_id")
+    for report_id, queue_id, kind, observed_at, position, waited, visit_id in neighbours:
         if report_id in new_reports:
             continue
         by_queue[queue_id].append(
@@ -189,7 +188,6 @@ def _visits_regroup(*, driver: Driver, created: Sequence[ValidReport]) -> None:
                 visit_id=visit_id,
             )
         )
-        stored_flags[report_id] = flags
         old_visit_ids[queue_id].add(visit_id)
 
     visits_to_create: list[tuple[Visit, list[VisitReport]]] = []
@@ -216,27 +214,37 @@ def _visits_regroup(*, driver: Driver, created: Sequence[ValidReport]) -> None:
             else:
                 claimed.add(visit_id)
                 visits_to_update.append((visit, span.reports))
+            span_flags = visit_flags(span)
             for report in span.reports:
                 if report.id in new_reports:
                     base = ["far"] if new_reports[report.id].far else []
-                    flags_by_report[report.id] = base + report_flags(report=report, span=span)
+                    flags_by_report[report.id] = base + span_flags[report.id]
         unclaimed |= old_visit_ids[queue_id] - claimed
 
+    # Plain UPDATEs grouped by their values rather than bulk_update's CASE per row: a batch usually lands in one
+    # visit with no flags, which makes one statement for the visit and one for all its new reports.
     if visits_to_create:
         Visit.objects.bulk_create([visit for visit, _ in visits_to_create])
-    if visits_to_update:
-        Visit.objects.bulk_update(
-            [visit for visit, _ in visits_to_update],
-            fields=["status", "joined_at", "crossed_at", "left_at", "last_report_at"],
+    for visit, _ in visits_to_update:
+        Visit.objects.filter(pk=visit.pk).update(
+            status=visit.status,
+            joined_at=visit.joined_at,
+            crossed_at=visit.crossed_at,
+            left_at=visit.left_at,
+            last_report_at=visit.last_report_at,
         )
-    changed: list[Report] = []
+    changes: dict[tuple[int, tuple[str, ...] | None], list[uuid.UUID]] = defaultdict(list)
     for visit, reports in (*visits_to_create, *visits_to_update):
         for report in reports:
-            if report.id in new_reports or report.visit_id != visit.pk:
-                flags = flags_by_report.get(report.id, stored_flags.get(report.id, []))
-                changed.append(Report(id=report.id, visit_id=visit.pk, flags=flags))
-    if changed:
-        Report.objects.bulk_update(changed, fields=["visit", "flags"])
+            if report.id in new_reports:
+                changes[(visit.pk, tuple(flags_by_report[report.id]))].append(report.id)
+            elif report.visit_id != visit.pk:
+                changes[(visit.pk, None)].append(report.id)
+    for (visit_id, flags), report_ids in changes.items():
+        values: dict[str, Any] = {"visit_id": visit_id}
+        if flags is not None:
+            values["flags"] = list(flags)
+        Report.objects.filter(pk__in=report_ids).update(**values)
     if unclaimed:
         Visit.objects.filter(pk__in=unclaimed, driver=driver).delete()
 

@@ -336,7 +336,7 @@ def visits_group(reports: Sequence[VisitReport]) -> list[VisitSpan]:
     :data:`VISIT_GAP`. A visit without ``joined`` starts at its first report (or earlier, by the ``crossed``
     report's ``waited_minutes``).
     """
-    ordered = sorted(reports, key=lambda r: (r.observed_at, _KIND_ORDER[r.kind], str(r.id)))
+    ordered = sorted(reports, key=lambda r: (r.observed_at, _KIND_ORDER[r.kind], r.id))
     groups: list[list[VisitReport]] = []
     for report in ordered:
         current = groups[-1] if groups else None
@@ -356,25 +356,40 @@ def visits_group(reports: Sequence[VisitReport]) -> list[VisitSpan]:
 _KIND_ORDER = {"joined": 0, "position": 1, "left": 2, "crossed": 3}
 
 
+def visit_flags(span: VisitSpan) -> dict[uuid.UUID, list[str]]:
+    """Plausibility flags of every report of a visit, each judged against the reports before it (one pass).
+
+    ``position_jump``: the position rose by more than POSITION_JUMP_ALLOWED + POSITION_JUMP_FRACTION of the
+    previous position. ``impossible_speed``: it fell faster than MAX_TRUCKS_PER_HOUR (beyond SPEED_NOISE_TRUCKS).
+    ``waited_inconsistent``: ``waited_minutes`` is off the time since the visit's ``joined`` report by more than
+    the tolerance. Each comes with ``implausible``, the estimator's general word for a suspect report.
+    """
+    joined = next((r for r in span.reports if r.kind == "joined"), None)
+    previous: VisitReport | None = None
+    out: dict[uuid.UUID, list[str]] = {}
+    for report in span.reports:
+        flags: list[str] = []
+        if report.position is not None and previous is not None and previous.position is not None:
+            rise = report.position - previous.position
+            if rise > POSITION_JUMP_ALLOWED + POSITION_JUMP_FRACTION * previous.position:
+                flags.append(FLAG_POSITION_JUMP)
+            fall = -rise
+            hours = (report.observed_at - previous.observed_at).total_seconds() / 3600
+            if fall > SPEED_NOISE_TRUCKS and (hours <= 0 or fall / hours > MAX_TRUCKS_PER_HOUR):
+                flags.append(FLAG_IMPOSSIBLE_SPEED)
+        if report.waited_minutes is not None and joined is not None:
+            since_joined = (report.observed_at - joined.observed_at).total_seconds() / 60
+            tolerance = max(WAITED_TOLERANCE_MINUTES, WAITED_TOLERANCE_FRACTION * max(since_joined, 0))
+            if abs(report.waited_minutes - since_joined) > tolerance:
+                flags.append(FLAG_WAITED_INCONSISTENT)
+        if flags:
+            flags.insert(0, FLAG_IMPLAUSIBLE)
+        out[report.id] = flags
+        if report.position is not None:
+            previous = report
+    return out
+
+
 def report_flags(*, report: VisitReport, span: VisitSpan) -> list[str]:
     """Plausibility flags of ``report`` within its visit (it is one of ``span.reports``)."""
-    flags: list[str] = []
-    index = next(i for i, r in enumerate(span.reports) if r.id == report.id)
-    previous = next((r for r in reversed(span.reports[:index]) if r.position is not None), None)
-    if report.position is not None and previous is not None and previous.position is not None:
-        rise = report.position - previous.position
-        if rise > POSITION_JUMP_ALLOWED + POSITION_JUMP_FRACTION * previous.position:
-            flags.append(FLAG_POSITION_JUMP)
-        fall = -rise
-        hours = (report.observed_at - previous.observed_at).total_seconds() / 3600
-        if fall > SPEED_NOISE_TRUCKS and (hours <= 0 or fall / hours > MAX_TRUCKS_PER_HOUR):
-            flags.append(FLAG_IMPOSSIBLE_SPEED)
-    joined = next((r for r in span.reports if r.kind == "joined"), None)
-    if report.waited_minutes is not None and joined is not None:
-        since_joined = (report.observed_at - joined.observed_at).total_seconds() / 60
-        tolerance = max(WAITED_TOLERANCE_MINUTES, WAITED_TOLERANCE_FRACTION * max(since_joined, 0))
-        if abs(report.waited_minutes - since_joined) > tolerance:
-            flags.append(FLAG_WAITED_INCONSISTENT)
-    if flags:
-        flags.insert(0, FLAG_IMPLAUSIBLE)
-    return flags
+    return visit_flags(span)[report.id]
