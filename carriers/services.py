@@ -61,9 +61,10 @@ class OtpRequested:
 
 
 # --- Sign-in ----------------------------------------------------------------------------------------
-def otp_request(*, phone: str, as_of: datetime) -> OtpRequested:
+def otp_request(*, phone: str, as_of: datetime, language: str | None = None) -> OtpRequested:
     """Issues a 6-digit code for ``phone`` (E.164) and sends it by SMS; earlier live codes stop working.
 
+    The SMS is in the driver's language when the phone is known, else in ``language`` (the app's).
     Only an HMAC of the code is stored. Raises :class:`SmsUnavailable` when the SMS backend fails
     (the new code is then withdrawn, so nothing usable is left behind).
     """
@@ -78,7 +79,7 @@ def otp_request(*, phone: str, as_of: datetime) -> OtpRequested:
             code_hash=domain.otp_code_hash(phone=phone, code=code, secret=settings.SECRET_KEY),
             expires_at=expires_at,
         )
-    language = Driver.objects.filter(phone=phone).values_list("language", flat=True).first()
+    language = Driver.objects.filter(phone=phone).values_list("language", flat=True).first() or _language(language)
     try:
         sms.otp_sms_send(phone=phone, code=code, ttl_seconds=ttl, language=language)
     except Exception as exc:
@@ -88,12 +89,15 @@ def otp_request(*, phone: str, as_of: datetime) -> OtpRequested:
     return OtpRequested(phone=phone, expires_at=expires_at, expires_in=ttl)
 
 
-def otp_verify_and_sign_in(*, phone: str, code: str, device: str, as_of: datetime) -> tuple[str, Driver]:
+def otp_verify_and_sign_in(
+    *, phone: str, code: str, device: str, as_of: datetime, language: str | None = None
+) -> tuple[str, Driver]:
     """Checks ``code`` for ``phone`` and signs the device in; returns ``(raw token, driver)``.
 
     Each try is counted atomically before the comparison, so at most ``OTP_MAX_ATTEMPTS`` guesses are ever
     compared, even concurrently; the code is then claimed with a conditional UPDATE, so of two concurrent
-    correct tries exactly one gets a token. The first sign-in creates the user and the driver.
+    correct tries exactly one gets a token. The first sign-in creates the user and the driver (speaking
+    ``language`` when it is one Kezek has).
     Raises :class:`InvalidCode` (also for a phone that never asked for a code) or :class:`AccountDisabled`.
     """
     try:
@@ -121,14 +125,20 @@ def otp_verify_and_sign_in(*, phone: str, code: str, device: str, as_of: datetim
         claimed = OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=as_of)
         if claimed != 1:
             raise InvalidCode
-        driver = _driver_get_or_create(phone=phone)
+        driver = _driver_get_or_create(phone=phone, language=_language(language))
         if not driver.user.is_active:
             raise AccountDisabled
         token = _device_sign_in(driver=driver, device=device)
     return token, driver
 
 
-def _driver_get_or_create(*, phone: str) -> Driver:
+def _language(code: str | None) -> str | None:
+    """``code`` (``ru``, ``kk-KZ``, ...) as one of Kezek's languages, or None."""
+    base = (code or "").split("-")[0].lower()
+    return base if base in Language.values else None
+
+
+def _driver_get_or_create(*, phone: str, language: str | None = None) -> Driver:
     driver = Driver.objects.select_related("user", "carrier").filter(phone=phone).first()
     if driver is not None:
         return driver
@@ -139,7 +149,7 @@ def _driver_get_or_create(*, phone: str) -> Driver:
         user.save(update_fields=["password"])
     elif user.is_staff or user.is_superuser:
         raise AccountDisabled
-    return Driver.objects.create(user=user, phone=phone)
+    return Driver.objects.create(user=user, phone=phone, **({"language": language} if language else {}))
 
 
 def _device_sign_in(*, driver: Driver, device: str) -> str:

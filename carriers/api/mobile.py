@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_serializer
@@ -28,6 +29,13 @@ class PhoneField(serializers.CharField):
             return domain.phone_normalize(text)
         except domain.InvalidPhone:
             self.fail("invalid_phone")
+
+
+def _client_language(request) -> str | None:
+    """The language the app asked for in Accept-Language (en, ru, kk), or None when it named none."""
+    if not request.META.get("HTTP_ACCEPT_LANGUAGE"):
+        return None
+    return get_language()
 
 
 class CarrierRefSerializer(serializers.Serializer):
@@ -77,7 +85,8 @@ class OtpRequestApi(APIView):
         operation_id="auth_otp_request",
         summary="Send a sign-in code by SMS",
         description=(
-            "Sends a 6-digit one-time code to the phone. A new request replaces earlier codes. "
+            "Sends a 6-digit one-time code to the phone, in the driver's language (for a new phone: the "
+            "Accept-Language of the request). A new request replaces earlier codes. "
             "Throttled per phone number and per client IP (429 with Retry-After)."
         ),
         tags=["auth"],
@@ -93,7 +102,9 @@ class OtpRequestApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        result = services.otp_request(phone=serializer.validated_data["phone"], as_of=timezone.now())
+        result = services.otp_request(
+            phone=serializer.validated_data["phone"], as_of=timezone.now(), language=_client_language(request)
+        )
         return Response(self.OutputSerializer({"expires_in": result.expires_in}).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -117,7 +128,8 @@ class TokenCreateApi(APIView):
         operation_id="auth_token_create",
         summary="Exchange a code for a device token",
         description=(
-            "Signs the device in with the code from the SMS; the first sign-in creates the driver. "
+            "Signs the device in with the code from the SMS; the first sign-in creates the driver, speaking "
+            "the request's Accept-Language (en, ru or kk; else the default). "
             "A code works once and dies after 5 wrong tries. A wrong, expired or used code, and a phone that "
             "never asked for one, all answer 400 `invalid_code`."
         ),
@@ -132,7 +144,9 @@ class TokenCreateApi(APIView):
     def post(self, request):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token, driver = services.otp_verify_and_sign_in(**serializer.validated_data, as_of=timezone.now())
+        token, driver = services.otp_verify_and_sign_in(
+            **serializer.validated_data, as_of=timezone.now(), language=_client_language(request)
+        )
         driver = selectors.driver_get_for_user(user=driver.user)
         return Response(self.OutputSerializer({"token": token, "driver": driver}).data, status=status.HTTP_201_CREATED)
 

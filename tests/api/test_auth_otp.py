@@ -148,3 +148,17 @@ def test_requests_from_one_ip_are_throttled_across_phones(settings):
     assert response.status_code == 429
     assert "Retry-After" in response
     assert APIClient(REMOTE_ADDR="10.0.0.10").post(OTP_URL, {"phone": "+77012223309"}, format="json").status_code == 202
+
+
+def test_the_sms_to_a_new_phone_follows_accept_language(api_client, monkeypatch):
+    languages = []
+
+    def recording_text(*, code, ttl_seconds, language):
+        languages.append(language)
+        return f"code {code}"
+
+    monkeypatch.setattr("carriers.sms.otp_message_text", recording_text)
+
+    api_client.post(OTP_URL, {"phone": "+77012223344"}, format="json", HTTP_ACCEPT_LANGUAGE="ru-RU,ru;q=0.9")
+
+    assert languages == ["ru"]

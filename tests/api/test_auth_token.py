@@ -262,3 +262,32 @@ def test_concurrent_wrong_guesses_never_exceed_five_comparisons():
     assert OneTimeCode.objects.get(phone=PHONE).attempts == 5
     with pytest.raises(DomainError):
         services.otp_verify_and_sign_in(phone=PHONE, code=code, device="x", as_of=as_of)
+
+
+@pytest.mark.django_db
+def test_a_new_driver_speaks_the_language_the_app_asked_for(api_client):
+    api_client.post(OTP_URL, {"phone": PHONE}, format="json", HTTP_ACCEPT_LANGUAGE="kk")
+
+    response = api_client.post(
+        TOKEN_URL,
+        {"phone": PHONE, "code": code_sent_to(PHONE), "device": "x"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="kk-KZ,kk;q=0.9",
+    )
+
+    assert response.json()["driver"]["language"] == "kk"
+
+
+@pytest.mark.django_db
+def test_signing_in_again_keeps_the_drivers_chosen_language(api_client):
+    DriverFactory(phone=PHONE, language="ru")
+    api_client.post(OTP_URL, {"phone": PHONE}, format="json")
+
+    response = api_client.post(
+        TOKEN_URL,
+        {"phone": PHONE, "code": code_sent_to(PHONE), "device": "x"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.json()["driver"]["language"] == "ru"
