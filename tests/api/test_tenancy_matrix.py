@@ -6,7 +6,8 @@ each route that exists as every role and checks the status (and that nothing of 
 
 Adding an entry is one line: ``"<route as the resolver prints it>": Row(anonymous, driver_a, driver_b,
 dispatcher_a, dispatcher_b, ...)``. The world has two carriers, A and B; "driver_b" and "dispatcher_b" call
-the URL with carrier A's object in it. Routes that do not exist (yet) are skipped, so entries may come first.
+the URL with carrier A's object in it. Entries for routes that do not exist yet are simply not run, so they
+may come first.
 Admin routes of a model can be written once with ``admin_model_rows(...)``.
 """
 
