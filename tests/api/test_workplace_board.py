@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from carriers.models import Driver
+from config.workplace.selectors import fleet_risk_board
 from tests.api.workplace_support import (
     BOARD,
     dispatcher_client_fixture,  # noqa: F401 - fixture
@@ -203,3 +205,18 @@ def test_board_reads_a_500_driver_carrier_in_a_fixed_number_of_queries(
     assert many == few
     assert response.context["total"] == 500
     assert "theirs" not in response.content.decode()
+
+
+def test_a_status_computed_before_today_says_when(dispatcher_client, driver):
+    old = snapshot(driver, "watch", days_left=10)
+    old.on = timezone.now().date() - timedelta(days=3)
+    old.save()
+
+    html = dispatcher_client.get(BOARD).content.decode()
+
+    assert f"as of {old.on.isoformat()}" in html
+
+
+def test_board_selector_refuses_an_unknown_risk_level():
+    with pytest.raises(ValueError, match="unknown risk level"):
+        fleet_risk_board(drivers=Driver.objects.all(), risk="catastrophic")

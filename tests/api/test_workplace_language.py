@@ -64,3 +64,13 @@ def test_the_standard_set_language_endpoint_is_served(client):
 
     assert response.status_code == 302
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "ru"
+
+
+def test_switching_language_needs_a_csrf_token(dispatcher):
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(dispatcher.user)
+
+    response = browser.post(SWITCH, {"language": "ru", "next": "/admin/"})
+
+    assert response.status_code == 403
+    assert Dispatcher.objects.get(pk=dispatcher.pk).language == dispatcher.language
