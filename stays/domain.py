@@ -538,6 +538,24 @@ def _max_days(*, assessor: _Assessor, stays_before: Sequence[Stay], entry: date,
     return assessor.longest_from(presence_for, entry, limit)
 
 
+def _longest_possible_stay(assessor: _Assessor, first: date, last: date) -> int:
+    """An upper bound on any single stay between two dates, from the rules alone (a cheap search cut-off)."""
+    bound = 0
+    day = first
+    while day <= last:
+        rule = assessor.rule(day)
+        if rule is None:
+            return PLAN_MAX_DAYS  # a day without a rule: no bound
+        caps = [cap for cap in (rule.continuous_cap_days, rule.per_entry_cap_days) if cap is not None]
+        if rule.window == ROLLING and (rule.window_days or 0) > rule.limit_days:
+            caps.append(rule.limit_days)
+        elif rule.window == CALENDAR_YEAR:
+            caps.append(2 * rule.limit_days)  # at most the limit in each of the two years a stay may touch
+        bound = max(bound, min(caps) if caps else PLAN_MAX_DAYS)
+        day += timedelta(days=1)
+    return bound
+
+
 def plan(
     *,
     country: str,
@@ -561,6 +579,8 @@ def plan(
     earliest: date | None = None
     if max_days >= days:
         earliest = entry
+    elif days > _longest_possible_stay(assessor, entry, entry + timedelta(days=SEARCH_HORIZON_DAYS + days)):
+        earliest = None  # no rule in the horizon allows a stay that long, whatever the history
     else:
         for offset in range(1, SEARCH_HORIZON_DAYS + 1):
             candidate = entry + timedelta(days=offset)
