@@ -441,3 +441,30 @@ def test_the_admin_resumes_a_paused_alert(client, partner_key, receiver):
         subscription.secret
         not in client.get(f"/admin/queues/alertsubscription/{subscription.pk}/change/").content.decode()
     )
+
+
+def test_the_admin_shows_each_delivery_with_its_attempt_log(client, partner_key, receiver):
+    from tests.factories import UserFactory
+
+    _subscription, delivery = _failing_delivery(partner_key, receiver, statuses=(502,))
+    alert_delivery_attempt(delivery_id=str(delivery.pk), as_of=NOW)
+    client.force_login(UserFactory(username="root", is_staff=True, is_superuser=True))
+
+    listing = client.get("/admin/queues/alertdelivery/")
+    page = client.get(f"/admin/queues/alertdelivery/{delivery.pk}/change/")
+
+    assert listing.status_code == 200
+    assert page.status_code == 200
+    assert "502" in page.content.decode()
+    assert "threshold.above" in page.content.decode()
+
+
+def test_writes_need_no_csrf_token_only_the_key(partner_key, public_dns):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True, headers={"X-API-Key": partner_key[1]})
+
+    created = _create(client)
+    deleted = client.delete(f"{ALERTS}/{created.json()['id']}")
+
+    assert (created.status_code, deleted.status_code) == (201, 204)
