@@ -1,0 +1,48 @@
+"""OpenAPI post-processing for the driver API's schema (drf-spectacular hook): the error answers every
+operation can give, documented once, as ``application/problem+json``."""
+
+from __future__ import annotations
+
+from config.errors import PROBLEM_CONTENT_TYPE
+
+_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+_BODY_METHODS = ("post", "put", "patch")
+
+
+def _problem(description: str) -> dict:
+    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"schema": _PROBLEM}}}
+
+
+def problem_json_media_type(result: dict, generator, request, public) -> dict:
+    """Every error answer (4xx, 5xx) is ``application/problem+json``, and the ones any operation may give are
+    listed on each: 401 where a token is required, 404 where the path names an object or a cursor pages
+    (an invalid cursor is "not found", as in Django REST framework), 400 and 413 where a
+    body is read, 503 everywhere (database outage).
+
+    drf-spectacular derives the media type from the renderer (``application/json``) and knows only the
+    statuses a view declares; the exception handler and the middleware answer these as problem+json.
+    """
+    if "Problem" not in result.get("components", {}).get("schemas", {}):
+        return result
+    for path, path_item in result.get("paths", {}).items():
+        for method, operation in path_item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for status, response in responses.items():
+                if str(status)[:1] not in ("4", "5") or not isinstance(response, dict):
+                    continue
+                content = response.get("content")
+                if content and "application/json" in content and PROBLEM_CONTENT_TYPE not in content:
+                    content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
+            security = operation.get("security")
+            if security and {} not in security:
+                responses.setdefault("401", _problem("not_authenticated: missing, expired or revoked token."))
+            cursor = any(p.get("name") == "cursor" and p.get("in") == "query" for p in operation.get("parameters", []))
+            if "{" in path or cursor:
+                responses.setdefault("404", _problem("not_found: no such object (or not yours), or an invalid cursor."))
+            if method in _BODY_METHODS:
+                responses.setdefault("400", _problem("validation_error or malformed_request: see `errors`."))
+                responses.setdefault("413", _problem("payload_too_large: the body is over the documented size."))
+            responses.setdefault("503", _problem("service_unavailable: a dependency is down; retry later."))
+    return result

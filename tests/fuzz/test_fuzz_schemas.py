@@ -1,0 +1,103 @@
+"""Schemathesis against both OpenAPI schemas, in-process (WSGI): generated requests, valid and invalid, with
+real credentials. Every answer must be free of 5xx and conform to the schema (status, content type, body),
+and protected operations must refuse missing or wrong credentials (schemathesis' ``ignored_auth`` check).
+Bounded by ``max_examples`` per operation and mode to stay fast.
+
+Each operation runs as its own Hypothesis test inside one pytest test (schemathesis' lazy pytest loader does
+not run under pytest 9), and every failing operation is reported, not only the first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, given, settings
+from knox.models import AuthToken
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    ignored_auth,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from queues.models import PartnerKey
+from tests.factories import token_for
+
+MAX_EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}
+# What must hold for every answer. Input strictness (positive_data_acceptance, negative_data_rejection: does
+# the schema describe exactly what the server accepts) is not asserted here; the schemas document formats
+# such as E.164 and ISO codes in words, which generators cannot follow.
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    ignored_auth,
+]
+
+
+@pytest.fixture
+def wsgi_app(db):
+    """The project's WSGI app inside the test's transaction: as Django's test client does, requests must not
+    close the test's database connection when they finish."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield get_wsgi_application()
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
+
+
+def fuzz(schema, headers: Callable[[], dict[str, str]]) -> list[str]:
+    """Runs every operation of ``schema`` in both generation modes; returns one line per failing operation."""
+    failures = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode, examples in MAX_EXAMPLES.items():
+
+            @settings(
+                max_examples=examples,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=operation.as_strategy(generation_mode=mode))
+            def check(case):
+                case.call_and_validate(headers=headers(), checks=CHECKS)
+
+            try:
+                check()
+            except (Exception, BaseExceptionGroup) as exc:
+                failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): {exc}")
+    return failures
+
+
+def test_driver_api_answers_every_generated_request_within_its_schema(wsgi_app, driver):
+    schema = schemathesis.openapi.from_wsgi("/api/v1/schema?format=json", wsgi_app)
+
+    def headers() -> dict[str, str]:
+        # A fresh token per case: a generated call to /auth/logout revokes the one it was sent with.
+        AuthToken.objects.filter(user=driver.user).delete()
+        return {"Authorization": f"Token {token_for(driver)}"}
+
+    failures = fuzz(schema, headers)
+
+    assert failures == [], "\n\n".join(failures)
+
+
+def test_partner_api_answers_every_generated_request_within_its_schema(wsgi_app):
+    schema = schemathesis.openapi.from_wsgi("/api/partner/v1/openapi.json", wsgi_app)
+    _, key = PartnerKey.objects.create_key(name="fuzz", firm="Fuzz Logistics")
+
+    failures = fuzz(schema, lambda: {"X-API-Key": key})
+
+    assert failures == [], "\n\n".join(failures)
