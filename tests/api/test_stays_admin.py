@@ -227,3 +227,66 @@ def test_the_seeded_rules_are_the_domain_table():
         (("BY", "RU"), "", "calendar_year", False),
     }
     assert StayRule.objects.count() == 6
+
+
+def test_a_dispatcher_cannot_add_an_event_for_another_carriers_driver(dispatcher_client, other_driver):
+    response = dispatcher_client.post(
+        "/admin/stays/stayevent/add/",
+        {"driver": other_driver.pk, "country": "RU", "kind": "entry", "date": "2025-05-01"},
+    )
+
+    assert response.status_code == 200
+    assert "driver" in response.context["adminform"].form.errors
+    assert not StayEvent.objects.exists()
+
+
+def test_a_dispatcher_cannot_add_a_registry_check_for_another_carriers_driver(dispatcher_client, other_driver):
+    response = dispatcher_client.post(
+        "/admin/stays/registrycheck/add/", {"driver": other_driver.pk, "status": "clear", "checked_on": "2025-05-01"}
+    )
+
+    assert response.status_code == 200
+    assert not RegistryCheck.objects.exists()
+
+
+def change_form_data(response) -> dict:
+    """The POST body the driver change page would send unchanged: main form and every inline's management form."""
+    data = {}
+    form = response.context["adminform"].form
+    for name, field in form.fields.items():
+        value = form.initial.get(name, field.initial)
+        if value is not None and not field.disabled:
+            data[name] = value.pk if hasattr(value, "pk") else value
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        for key, value in formset.management_form.initial.items():
+            data[f"{formset.prefix}-{key}"] = value
+        for index, existing in enumerate(formset.initial_forms):
+            data[f"{formset.prefix}-{index}-id"] = existing.instance.pk
+            data[f"{formset.prefix}-{index}-{formset.fk.name}"] = existing.instance.driver_id
+    return data
+
+
+def test_a_registry_check_added_on_the_driver_page_goes_through_the_service(
+    dispatcher_client, dispatcher, driver, django_capture_on_commit_callbacks
+):
+    url = f"{DRIVERS_URL}{driver.pk}/change/"
+    data = change_form_data(dispatcher_client.get(url))
+    prefix = "registry_checks"
+    data |= {
+        f"{prefix}-TOTAL_FORMS": 1,
+        f"{prefix}-0-checked_on": "2025-05-02",
+        f"{prefix}-0-status": "listed",
+        f"{prefix}-0-note": "MVD form",
+        f"{prefix}-0-driver": driver.pk,
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = dispatcher_client.post(url, data)
+
+    assert response.status_code == 302, response.context["inline_admin_formsets"] and [
+        inline.formset.errors for inline in response.context["inline_admin_formsets"]
+    ]
+    check = RegistryCheck.objects.get(driver=driver)
+    assert (check.status, check.checked_by, check.note) == ("listed", dispatcher.user, "MVD form")
+    assert StayStatusSnapshot.objects.get(driver=driver, country="RU").risk == "listed"
