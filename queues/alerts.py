@@ -37,7 +37,7 @@ from queues.partner_domain import (
     webhook_body,
 )
 from queues.partner_reads import Page, iso, keyset_page, partner_queue_get
-from queues.webhooks import UnsafeWebhookUrl, webhook_post, webhook_target
+from queues.webhooks import PostResult, UnsafeWebhookUrl, webhook_post, webhook_target
 
 logger = logging.getLogger(__name__)
 
@@ -60,10 +60,14 @@ def alert_subscription_create(
 ) -> AlertSubscription:
     """A new webhook subscription of ``key``; its ``secret`` is readable on the returned object only now.
 
-    Raises :class:`NotFound` (unknown crossing), :class:`ValidationFailed` (direction, threshold or a URL
-    refused by the SSRF screen) and :class:`Conflict` when the key already has ALERTS_MAX_PER_KEY.
+    Raises :class:`ValidationFailed` (unknown crossing or direction, threshold, or a URL refused by the SSRF
+    screen: fields of the body, not resources of the URL, hence 400) and :class:`Conflict` when the key already
+    has ALERTS_MAX_PER_KEY.
     """
-    queue = partner_queue_get(slug=crossing, direction=direction)
+    try:
+        queue = partner_queue_get(slug=crossing, direction=direction)
+    except NotFound as exc:
+        raise ValidationFailed(errors={"crossing": [exc.detail]}) from None
     if not 0 <= above_minutes <= ABOVE_MINUTES_MAX:
         raise ValidationFailed(
             errors={"above_minutes": [_("Enter a number of minutes from 0 to %(max)d.") % {"max": ABOVE_MINUTES_MAX}]}
@@ -251,7 +255,11 @@ def alert_delivery_attempt(*, delivery_id: str, as_of: datetime | None = None) -
         "X-Kezek-Delivery": str(delivery.pk),
         "X-Kezek-Event": str(delivery.payload.get("event", "")),
     }
-    outcome = webhook_post(url=subscription.url, body=body, headers=headers)
+    try:
+        outcome = webhook_post(url=subscription.url, body=body, headers=headers)
+    except Exception as exc:  # a bug must still count as an attempt, or the sweep would retry it for ever
+        logger.exception("alert delivery: unexpected error while posting")
+        outcome = PostResult(None, f"internal error: {type(exc).__name__}", 0)
     succeeded = outcome.status_code is not None and is_success_status(outcome.status_code)
     return _record_attempt(delivery=delivery, outcome=outcome, succeeded=succeeded, as_of=as_of)
 

@@ -58,6 +58,8 @@ def webhook_target(url: str, *, resolve: bool = True) -> WebhookTarget:
     allow_private = _allow_private()
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
         raise UnsafeWebhookUrl(_("Enter a valid URL."))
+    if not url.isascii():
+        raise UnsafeWebhookUrl(_("Percent-encode the URL (and give an international host name in punycode)."))
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -155,7 +157,7 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str]) -> PostResul
         response = connection.getresponse()
         response.read(_RESPONSE_READ_LIMIT)
         status = response.status
-    except (OSError, http.client.HTTPException, ssl.SSLError) as exc:
+    except (OSError, http.client.HTTPException, ssl.SSLError, ValueError) as exc:
         return result(None, f"{type(exc).__name__}: {exc}")
     finally:
         connection.close()

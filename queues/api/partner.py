@@ -240,7 +240,7 @@ def get_history(request: HttpRequest, response: HttpResponse, slug: str, params:
 # --- Alerts -----------------------------------------------------------------------------------------
 @router.post(
     "/alerts",
-    response={201: AlertCreatedOut, 400: ProblemOut, 404: ProblemOut, 409: ProblemOut},
+    response={201: AlertCreatedOut, 400: ProblemOut, 409: ProblemOut},
     summary="Subscribe a webhook to a queue's threshold",
     description=(
         "Kezek POSTs to `url` when the queue's published estimate goes above `above_minutes`, and again when it "

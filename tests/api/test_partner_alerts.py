@@ -127,7 +127,8 @@ def test_alert_list_is_paginated(partner_client, public_dns):
 @pytest.mark.parametrize(
     ("fields", "status", "code", "field"),
     [
-        ({"crossing": "atlantis-avalon"}, 404, "not_found", None),
+        ({"crossing": "atlantis-avalon"}, 400, "validation_error", "crossing"),
+        ({"url": "https://hooks.example.com/путь"}, 400, "validation_error", "url"),
         ({"direction": "KZ-CN"}, 400, "validation_error", "direction"),
         ({"direction": "sideways"}, 400, "validation_error", "direction"),
         ({"above_minutes": -5}, 400, "validation_error", "above_minutes"),
@@ -468,3 +469,20 @@ def test_writes_need_no_csrf_token_only_the_key(partner_key, public_dns):
     deleted = client.delete(f"{ALERTS}/{created.json()['id']}")
 
     assert (created.status_code, deleted.status_code) == (201, 204)
+
+
+def test_an_unexpected_error_while_posting_still_counts_as_a_failed_attempt(partner_key, receiver, monkeypatch):
+    _subscription, delivery = _failing_delivery(partner_key, receiver)
+
+    def broken_post(**kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(alerts, "webhook_post", broken_post)
+
+    status = alert_delivery_attempt(delivery_id=str(delivery.pk), as_of=NOW)
+
+    delivery.refresh_from_db()
+    assert status == AlertDelivery.Status.PENDING
+    assert delivery.attempts == 1
+    assert delivery.next_attempt_at == NOW + timedelta(seconds=30)
+    assert delivery.last_error == "internal error: RuntimeError"
