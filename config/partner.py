@@ -98,8 +98,8 @@ class PartnerNinjaAPI(NinjaAPI):
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        problem_ref = {"$ref": "#/components/schemas/Problem"}
-        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault("Problem", PROBLEM_SCHEMA)
+        problem_ref = {"$ref": "#/components/schemas/ProblemOut"}
+        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault("ProblemOut", PROBLEM_SCHEMA)
         common = {
             "401": _("Missing, unknown, revoked or expired API key (`not_authenticated`)."),
             "429": _("Too many requests for this key (`throttled`); see the Retry-After header."),
@@ -109,7 +109,8 @@ class PartnerNinjaAPI(NinjaAPI):
             for operation in path_item.values():
                 responses = operation.setdefault("responses", {})
                 for status, description in common.items():
-                    responses.setdefault(status, {"description": str(description)})
+                    if status not in responses and int(status) not in responses:
+                        responses[int(status)] = {"description": str(description)}
                 for status, response in responses.items():
                     if str(status)[0] in "45":
                         response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}
@@ -139,7 +140,7 @@ def _problem_not_allowed(view):
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {
-    "title": "Problem",
+    "title": "ProblemOut",
     "type": "object",
     "required": ["status", "code", "detail"],
     "properties": {
