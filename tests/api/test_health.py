@@ -46,3 +46,25 @@ def test_ready_names_the_cache_and_broker_when_redis_is_down(client, monkeypatch
 
     assert response.status_code == 503
     assert set(response.json()["failed"]) == {"cache", "broker"}
+
+
+def test_api_answers_carry_a_strict_content_security_policy_and_a_request_id(client):
+    response = client.get("/health/live", HTTP_X_REQUEST_ID="edge-42")
+
+    assert response["Content-Security-Policy"].startswith("default-src 'none'")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Request-ID"] == "edge-42"
+
+
+def test_a_malformed_request_id_is_replaced(client):
+    response = client.get("/health/live", HTTP_X_REQUEST_ID="bad id\nwith newline")
+
+    assert response["X-Request-ID"] != "bad id\nwith newline"
+    assert len(response["X-Request-ID"]) == 32
+
+
+@pytest.mark.django_db
+def test_interactive_docs_are_not_blocked_by_the_api_policy(client):
+    response = client.get("/api/partner/v1/docs")
+
+    assert "Content-Security-Policy" not in response
