@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 import pytest
 import time_machine
 from django.core.cache import cache
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from queues import partner_reads
 from queues.estimation import estimate_as_dict
@@ -341,3 +343,35 @@ def test_history_is_correct_when_the_cache_is_down(monkeypatch, partner_client):
 
     assert response.status_code == 200
     assert [p["wait_minutes"] for p in response.json()["points"]] == [42]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    offsets=st.lists(st.integers(min_value=0, max_value=3 * 24 * 60 - 1), min_size=1, max_size=25, unique=True),
+    waits=st.lists(st.integers(min_value=0, max_value=3000), min_size=25, max_size=25),
+    interval=st.sampled_from(["15m", "1h", "1d"]),
+)
+def test_history_buckets_agree_with_plain_arithmetic(partner_client, offsets, waits, interval):
+    from queues.models import EstimatePoint
+    from queues.partner_domain import INTERVALS, bucket_floor
+
+    queue = queue_of()
+    EstimatePoint.objects.filter(queue=queue).delete()
+    start = NOW.replace(hour=0, minute=0) - timedelta(days=1)
+    points = [(start + timedelta(minutes=offset), wait) for offset, wait in zip(offsets, waits, strict=False)]
+    for at, wait in points:
+        add_point(queue, at, wait)
+    buckets: dict = {}
+    for at, wait in points:
+        buckets.setdefault(bucket_floor(at, INTERVALS[interval]), []).append(wait)
+    cache.clear()
+
+    response = _history(
+        partner_client, since=start.isoformat(), until=(start + timedelta(days=3)).isoformat(), interval=interval
+    )
+
+    expected = [
+        (at.isoformat().replace("+00:00", "Z"), round(sum(values) / len(values)))
+        for at, values in sorted(buckets.items())
+    ]
+    assert [(p["at"], p["wait_minutes"]) for p in response.json()["points"]] == expected
