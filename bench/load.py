@@ -16,6 +16,7 @@ BENCH_SKIP_BORDER=1 to skip the border scenario.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -437,10 +438,8 @@ def drain(stack: Stack, timeout: float = 60.0) -> None:
     quick = 0
     while time.monotonic() < deadline and quick < 3:
         began = time.perf_counter()
-        try:
+        with contextlib.suppress(OSError):
             get(stack.base, "/health/live", {})
-        except OSError:
-            pass
         quick = quick + 1 if time.perf_counter() - began < 0.05 else 0
         time.sleep(0.1)
 

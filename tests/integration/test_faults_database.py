@@ -50,7 +50,12 @@ def test_database_outage_answers_503_problem_json_and_recovers_without_restart(a
 
     proxy.cut()
 
-    for method, path, headers in (driver_read, driver_write, partner_read, ("GET", "/api/v1/crossings", driver_read[2])):
+    for method, path, headers in (
+        driver_read,
+        driver_write,
+        partner_read,
+        ("GET", "/api/v1/crossings", driver_read[2]),
+    ):
         body_in = {"name": "Asel"} if method == "PATCH" else None
         status, response_headers, body = app.request(method, path, body_in, headers=headers)
         assert status == 503, (path, body)
