@@ -99,6 +99,7 @@ def _int_or_none(value: str | None) -> int | None:
 
 def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
     """The dispatcher's home: their drivers by risk level, with days left, queue visits and last reports."""
+    as_of = timezone.now()
     drivers = scope_to_carrier(Driver.objects.all(), request.user, "carrier_id")
     carriers = None
     carrier_id = None
@@ -140,8 +141,8 @@ def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
     context = {
         **site.each_context(request),
         "title": _("Fleet risk board"),
-        "now": timezone.now(),
-        "today": timezone.now().date(),
+        "now": as_of,
+        "today": as_of.date(),
         "groups": groups,
         "total": len(rows),
         "summary": [

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from carriers.models import Carrier, Dispatcher, Notification
-from queues.models import Estimate, EstimatePoint, Queue
+from queues.models import Estimate, EstimatePoint, Queue, Report, Visit
 from stays.models import StayStatusSnapshot
 from tests.factories import DriverFactory
 
@@ -46,6 +46,23 @@ def fleet(dispatcher, carrier, other_carrier):
             risk_rank=rank,
             computed_at=now,
         )
+        if risk == "high":
+            queue = Queue.objects.get(crossing__slug="syrym-mashtakovo", from_country="KZ", to_country="RU")
+            Visit.objects.create(
+                driver=driver,
+                queue=queue,
+                status=Visit.Status.OPEN,
+                joined_at=now - timedelta(hours=5),
+                last_report_at=now - timedelta(minutes=10),
+            )
+            Report.objects.create(
+                driver=driver,
+                queue=queue,
+                kind="position",
+                observed_at=now - timedelta(minutes=10),
+                received_at=now - timedelta(minutes=10),
+                content_hash="0" * 64,
+            )
     DriverFactory(carrier=other_carrier, name="Stranger Of Another Carrier")
     return carrier
 
@@ -103,6 +120,10 @@ def test_dispatcher_sees_their_fleet_by_risk_and_not_another_carriers(page, flee
     for name in ("Bolat Listed", "Erlan Overstay", "Dana High", "Asel Watch", "Olzhas Ok"):
         assert name in body
     assert "Stranger Of Another Carrier" not in page.content()
+    queueing = page.locator("tr", has_text="Dana High").inner_text()
+    assert "Syrym – Mashtakovo KZ-RU" in queueing
+    assert "for 5\xa0hours" in queueing
+    assert "10\xa0minutes ago" in queueing
     screenshot(page, "01-fleet-risk-board-en")
 
     page.click("text=Dana High")
