@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -28,6 +29,8 @@ from queues.validation import (
     visits_group,
 )
 from stays import services as stay_services
+
+logger = logging.getLogger(__name__)
 
 CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
 
@@ -116,7 +119,9 @@ def report_batch_ingest(
             )
             for _, valid in candidates.values()
         ],
-        ignore_conflicts=True,
+        # PostgreSQL: ON CONFLICT DO NOTHING, then the read-back below. SQLite's equivalent (INSERT OR IGNORE) would
+        # also swallow CHECK and NOT NULL failures; it needs none, as its writers never overlap.
+        ignore_conflicts=connection.vendor != "sqlite",
     )
     if connection.vendor != "sqlite":
         # Another driver may have inserted one of these ids between our read and our insert; it is theirs.
@@ -259,6 +264,10 @@ def report_trust_set(*, report_ids: Iterable[uuid.UUID | str], trusted: bool, ac
     reports = Report.objects.filter(pk__in=list(report_ids)).exclude(trusted=trusted)
     queue_ids = set(reports.values_list("queue_id", flat=True))
     changed = reports.update(trusted=trusted)
+    logger.info(
+        "reports trust set",
+        extra={"actor_id": getattr(actor, "pk", None), "trusted": trusted, "changed": changed},
+    )
     if queue_ids:
         estimation.estimate_refresh_request(queue_ids=sorted(queue_ids))
     return changed

@@ -7,7 +7,13 @@ import json
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -45,6 +51,7 @@ def _etagged(request: Request, data) -> Response:
     return response
 
 
+@extend_schema_field({"type": "object", "nullable": True, "description": "The contract's <estimate>, or null."})
 class EstimateField(serializers.Field):
     def to_representation(self, queue):
         return estimate_as_dict(getattr(queue, "estimate", None))
@@ -71,7 +78,14 @@ class CrossingOutput(serializers.Serializer):
 class CrossingListApi(APIView):
     """The active crossings, each with both queues and their current estimate (null until published)."""
 
-    @extend_schema(responses=CrossingOutput(many=True))
+    @extend_schema(
+        operation_id="crossings_list",
+        responses=inline_serializer(
+            "CrossingPage",
+            fields={"results": CrossingOutput(many=True), "next": serializers.CharField(allow_null=True)},
+        ),
+        parameters=[OpenApiParameter("cursor", str, description="The `next` link's cursor.")],
+    )
     def get(self, request: Request) -> Response:
         paginator = CrossingPagination()
         page = paginator.paginate_queryset(crossing_list(), request, view=self)
@@ -97,6 +111,7 @@ class ReportBatchApi(APIView):
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "reports"
 
+    @extend_schema_serializer(component_name="ReportBatchInput")
     class InputSerializer(serializers.Serializer):
         reports = serializers.ListField(
             child=serializers.DictField(), max_length=MAX_REPORTS_PER_BATCH, allow_empty=True
@@ -151,7 +166,14 @@ class VisitOutput(serializers.Serializer):
 class VisitListApi(APIView):
     """The driver's own queue visits, newest first; ``wait_minutes`` is null until the visit crossed."""
 
-    @extend_schema(responses=VisitOutput(many=True))
+    @extend_schema(
+        operation_id="visits_list",
+        responses=inline_serializer(
+            "VisitPage",
+            fields={"results": VisitOutput(many=True), "next": serializers.CharField(allow_null=True)},
+        ),
+        parameters=[OpenApiParameter("cursor", str, description="The `next` link's cursor.")],
+    )
     def get(self, request: Request) -> Response:
         paginator = VisitPagination()
         page = paginator.paginate_queryset(visit_list(driver=request.user.driver), request, view=self)
