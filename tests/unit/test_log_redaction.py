@@ -62,3 +62,19 @@ def test_task_context_is_absent_outside_a_task():
     TaskContextFilter().filter(record)
 
     assert not hasattr(record, "task_id")
+
+
+def test_task_context_names_the_running_task():
+    from config.celery import app
+
+    seen = {}
+
+    @app.task(name="tests.log_probe")
+    def log_probe():
+        record = _record("inside a task")
+        TaskContextFilter().filter(record)
+        seen.update(task_id=record.task_id, task_name=record.task_name)
+
+    result = log_probe.apply()
+
+    assert seen == {"task_id": result.id, "task_name": "tests.log_probe"}
