@@ -26,6 +26,7 @@ from carriers.admin_tenancy import is_dispatcher, scope_to_carrier
 from carriers.models import Carrier, Driver, Notification
 from config.workplace.charts import ChartLabels, ChartPoint, wait_chart_svg
 from config.workplace.selectors import (
+    BOARD_COUNTRY,
     BOARD_RISK_ORDER,
     QueueDashboardRow,
     dispatcher_notification_list,
@@ -156,7 +157,7 @@ def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
         "carrier": carrier_id,
         "carrier_choices": carriers,
         "show_carrier": request.user.is_superuser,
-        "board_country": "RU",
+        "board_country": BOARD_COUNTRY,
     }
     request.current_app = site.name
     return TemplateResponse(request, "admin/workplace/fleet_board.html", context)
