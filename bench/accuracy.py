@@ -34,7 +34,7 @@ from bench.report import write_section  # noqa: E402
 from queues.replay import parse_timestamp, replay  # noqa: E402
 from queues.simulation import SCENARIOS, SimulationRun, scenario_config, simulate_run  # noqa: E402
 
-HOURS = float(os.environ.get("ACCURACY_HOURS", "96"))
+HOURS = float(os.environ.get("ACCURACY_HOURS", "120"))
 SEEDS = [int(seed) for seed in os.environ.get("ACCURACY_SEEDS", "1,2,3").split(",")]
 WARM_UP_HOURS = 6.0
 EVERY = timedelta(minutes=15)

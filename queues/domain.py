@@ -7,15 +7,20 @@ the reports received in ``[as_of - SAMPLE_WINDOW, as_of]``, turn them into :clas
 
 from __future__ import annotations
 
+import bisect
 import math
+import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 # How far back (by observed_at) the callers read reports for one estimate. Long enough to compare the current pace
 # with the pace at the same hour a day earlier (day/night rhythm) and to pair joined/crossed reports.
 SAMPLE_WINDOW = timedelta(hours=30)
+# How far back the normal pace of a queue is remembered (see normal_pace) and how many points it needs.
+NORMAL_MEMORY = timedelta(days=7)
+NORMAL_MIN_POINTS = 12
 # Below this many distinct drivers an estimate is not published.
 MIN_DRIVERS = 3
 # No report observed within this long before as_of: the estimate is marked stale.
@@ -46,6 +51,9 @@ class QueueParams:
     """What the estimator knows about the queue itself."""
 
     vehicle_spacing_m: float = 20.0
+    # The pace this queue normally keeps (trucks per hour), from a longer memory than SAMPLE_WINDOW: see
+    # normal_pace(). None: the past day's pace stands in for it.
+    normal_per_hour: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,17 +117,20 @@ MAX_PACE_RATIO = 4.0
 MIN_PACE_RATIO = 0.02  # a closure: the pace is (almost) nothing
 PROFILE_BINS = 8  # slices of the day for the day/night rhythm
 PROFILE_PRIOR_VOTES = 3.0
+SHAPE_MIN, SHAPE_MAX = 0.6, 1.6  # a day/night rhythm stays within this; beyond is an event
 CHANGE_DEADBAND = 0.3  # pace ratios within ±30% of 1 are noise, not a change
 MAX_WAIT_MINUTES = 14 * 24 * 60
 UNVERIFIED_TRUST = 0.7  # a driver whose claims have not been checked against a crossing yet
 CONTRADICTION_TRUST = 0.1  # multiplier per claim that later events contradict
 COUNTED_TRUST = 0.35  # drivers below this trust do not count towards ``drivers``
 FLAGGED_WEIGHT = 0.3
+MIN_VOTE_SPREAD = 0.12  # relative spread assumed between drivers' figures when too few to measure it
 Z80 = 1.2816  # two-sided 80% normal quantile
 REALISED_LAG_SIGMA = 0.2  # a realised wait is as old as itself: the day has moved on since those trucks joined
-FLOOR_SIGMA = 0.09  # log-scale error no amount of data removes (model error)
-CHANGE_SIGMA = 0.55  # extra log-scale uncertainty per unit of log pace change (how long a change lasts is unknown)
+FLOOR_SIGMA = 0.11  # log-scale error no amount of data removes (model error)
+CHANGE_SIGMA = 0.8  # extra log-scale uncertainty per unit of log pace change (how long a change lasts is unknown)
 STALE_SIGMA = 0.25
+FEW_DRIVERS_SIGMA = 0.6  # divided by √drivers: what a handful of reporters cannot see
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +147,7 @@ class _Driver:
     other_after_crossed: int
     weight: float
     trust: float = UNVERIFIED_TRUST
+    ages: list[float] = field(default_factory=list)  # -hours of each point, ascending (for bisect)
 
 
 def _weighted_median(values: Sequence[tuple[float, float]]) -> float:
@@ -165,40 +177,75 @@ def _position_of(sample: Sample, spacing_m: float) -> float | None:
     return None
 
 
+_OBSERVED_AT = operator.attrgetter("observed_at")
+_HOUR = timedelta(hours=1)
+_KIND_ORDER = {"joined": 0, "position": 1, "left": 2, "crossed": 3}
+
+
+def _sample_order(sample: Sample) -> tuple:
+    """A total order of one driver's samples, so that the input order never changes the estimate."""
+    return (
+        sample.observed_at,
+        _KIND_ORDER.get(sample.kind, 4),
+        sample.received_at,
+        -1 if sample.position is None else sample.position,
+        -1 if sample.distance_m is None else sample.distance_m,
+        -1 if sample.waited_minutes is None else sample.waited_minutes,
+        sample.weight,
+        sample.flagged,
+    )
+
+
 def _drivers(
     samples: Sequence[Sample], as_of: datetime, spacing_m: float
 ) -> tuple[dict[str, _Driver], int, datetime | None]:
     earliest = as_of - SAMPLE_WINDOW
+    seen = [sample for sample in samples if sample.received_at <= as_of and earliest <= sample.observed_at <= as_of]
+    # Sorting by time is linear when the caller keeps its window in time order (replay does).
+    seen.sort(key=_OBSERVED_AT)
     by_driver: dict[str, list[Sample]] = defaultdict(list)
-    used, newest = 0, None
-    for sample in samples:
-        if sample.received_at > as_of or sample.observed_at < earliest or sample.observed_at > as_of:
-            continue
-        by_driver[sample.driver_id].append(sample)
-        used += 1
-        if newest is None or sample.observed_at > newest:
-            newest = sample.observed_at
+    tied: set[str] = set()
+    for sample in seen:
+        own = by_driver[sample.driver_id]
+        if own and own[-1].observed_at == sample.observed_at:
+            tied.add(sample.driver_id)
+        own.append(sample)
+    used = len(seen)
+    newest = seen[-1].observed_at if seen else None
     drivers: dict[str, _Driver] = {}
     for driver_id, own in by_driver.items():
-        own.sort(key=lambda sample: (sample.observed_at, sample.kind))
-        points, joined, crossed = [], [], []
+        if driver_id in tied:
+            own.sort(key=_sample_order)
+        points: list[_Point] = []
+        joined: list[_Point] = []
+        crossed: list[tuple[float, int | None]] = []
         other_after_crossed = 0
         weight = 1.0
         for sample in own:
-            hours = (as_of - sample.observed_at).total_seconds() / 3600
-            weight = min(weight, sample.weight * (FLAGGED_WEIGHT if sample.flagged else 1.0))
-            if crossed and sample.kind != "crossed":
+            # This loop runs for every report at every refresh: kept lean on purpose.
+            if sample.weight != 1.0 or sample.flagged:
+                weight = min(weight, sample.weight * (FLAGGED_WEIGHT if sample.flagged else 1.0))
+            kind = sample.kind
+            if crossed and kind != "crossed":
                 other_after_crossed += 1
-            position = _position_of(sample, spacing_m)
-            if sample.kind == "left":
+            if kind == "left":
                 continue
-            if position is not None and sample.kind in ("joined", "position", "crossed"):
-                points.append(_Point(hours, position))
-            if sample.kind == "joined" and position is not None:
-                joined.append(_Point(hours, position))
-            if sample.kind == "crossed":
+            if sample.position is not None:
+                position = float(sample.position)
+            else:
+                position = _position_of(sample, spacing_m)
+                if position is None:
+                    continue
+            hours = (as_of - sample.observed_at) / _HOUR
+            point = _Point(hours, position)
+            points.append(point)
+            if kind == "joined":
+                joined.append(point)
+            elif kind == "crossed":
                 crossed.append((hours, sample.waited_minutes))
-        drivers[driver_id] = _Driver(points, joined, crossed, other_after_crossed, weight)
+        drivers[driver_id] = _Driver(
+            points, joined, crossed, other_after_crossed, weight, ages=[-point.hours for point in points]
+        )
     return drivers, used, newest
 
 
@@ -208,12 +255,13 @@ def _pace_votes(drivers: dict[str, _Driver], newer: float, older: float) -> list
     votes = []
     for driver in drivers.values():
         weight = driver.trust * driver.weight
-        if weight <= 0:
+        if weight <= 0 or len(driver.ages) < 2:
             continue
-        inside = [point for point in driver.points if newer <= point.hours <= older]
-        if len(inside) < 2:
+        start = bisect.bisect_left(driver.ages, -older)
+        end = bisect.bisect_right(driver.ages, -newer) - 1
+        if end - start < 1:
             continue
-        first, last = inside[0], inside[-1]
+        first, last = driver.points[start], driver.points[end]
         span = first.hours - last.hours
         if span < MIN_SPAN_HOURS:
             continue
@@ -245,7 +293,7 @@ def _pace(votes: list[tuple[float, float, float]]) -> _Pace | None:
     if hours <= 0:
         return None
     per_hour = max(0.0, sum(cleared * weight for cleared, _, weight in kept) / hours)
-    relative = spread / max(per_hour, 1.0) / math.sqrt(len(kept))
+    relative = max(spread / max(per_hour, 1.0), MIN_VOTE_SPREAD) / math.sqrt(len(kept))
     return _Pace(per_hour, relative, len(kept))
 
 
@@ -260,12 +308,13 @@ def _learn_trust(drivers: dict[str, _Driver], usual_pace: float | None) -> None:
         trust = UNVERIFIED_TRUST
         contradictions = max(0, len(driver.crossed) - 1) + driver.other_after_crossed
         if usual_pace and usual_pace > 0:
-            for index, point in enumerate(driver.points[:-1]):
-                due = (point.position + 5) / usual_pace * 2 + 1.0  # hours by which this truck should be through
-                later = driver.points[index + 1 :]
-                if any(point.hours - other.hours > due for other in later) and not driver.crossed:
-                    contradictions += 1
-                    break
+            if not driver.crossed and len(driver.points) >= 2:
+                newest = driver.points[-1].hours
+                for point in driver.points[:-1]:
+                    due = (point.position + 5) / usual_pace * 2 + 1.0  # hours by which this truck should be through
+                    if point.hours - newest > due:
+                        contradictions += 1
+                        break
             if driver.crossed and len(driver.points) >= 2 and contradictions == 0:
                 first = driver.points[0]
                 crossed_hours = driver.crossed[0][0]
@@ -277,32 +326,34 @@ def _learn_trust(drivers: dict[str, _Driver], usual_pace: float | None) -> None:
         driver.trust = trust * CONTRADICTION_TRUST**contradictions
 
 
-def _wait_from_pace(queue_length: float, profile: Sequence[float], ratio: float) -> float:
+def _wait_from_pace(queue_length: float, shape: Sequence[float], normal: float, level: float) -> float:
     """Hours until ``queue_length`` trucks are cleared.
 
-    ``profile`` is the pace expected in each of the next ``PROFILE_BINS`` slices of a day (yesterday's pace at
-    those hours); the current departure from it (``ratio``) is expected to fade with ``REVERSION_HOURS``.
+    The pace is ``shape`` (the day/night rhythm over the next day, mean 1, in ``len(shape)`` slices) times a level
+    that starts at ``level`` and returns to ``normal`` with the time constant ``REVERSION_HOURS``.
     """
-    step = DAY_HOURS / len(profile)
+    step = DAY_HOURS / len(shape)
     cleared, hours = 0.0, 0.0
     limit = MAX_WAIT_MINUTES / 60
     while hours < limit:
-        slice_end = hours + step
         middle = hours + step / 2
-        pace = profile[int(hours // step) % len(profile)] * (1 + (ratio - 1) * math.exp(-middle / REVERSION_HOURS))
+        pace = shape[int(hours // step) % len(shape)] * (
+            normal + (level - normal) * math.exp(-middle / REVERSION_HOURS)
+        )
         gained = pace * step
         if gained > 0 and cleared + gained >= queue_length:
             return hours + (queue_length - cleared) / pace
         cleared += gained
-        hours = slice_end
+        hours += step
     return limit
 
 
-def _day_profile(drivers: dict[str, _Driver], usual: float) -> list[float]:
-    """The pace over each slice of the past day, as the forecast for the same hours of the coming day.
+def _day_shape(drivers: dict[str, _Driver], usual: float) -> list[float]:
+    """The day/night rhythm: the pace over each slice of the past day relative to the day's mean (mean 1), as
+    the forecast for the same hours of the coming day.
 
     Each slice is shrunk towards the day's mean when few drivers saw it, and kept within a rhythm's range of it
-    (0.5–2×): a closure yesterday is an event, not a rhythm to expect again today.
+    (SHAPE_MIN–SHAPE_MAX): a closure yesterday is an event, not a rhythm to expect again today.
     """
     step = DAY_HOURS / PROFILE_BINS
     profile = []
@@ -313,12 +364,19 @@ def _day_profile(drivers: dict[str, _Driver], usual: float) -> list[float]:
             profile.append(usual)
             continue
         blended = (pace.votes * pace.per_hour + PROFILE_PRIOR_VOTES * usual) / (pace.votes + PROFILE_PRIOR_VOTES)
-        profile.append(min(2 * usual, max(0.5 * usual, blended)))
+        profile.append(min(SHAPE_MAX * usual, max(SHAPE_MIN * usual, blended)))
     mean = sum(profile) / len(profile)
-    return [value * usual / mean for value in profile] if mean > 0 else [usual] * PROFILE_BINS
+    return [value / mean for value in profile] if mean > 0 else [1.0] * PROFILE_BINS
 
 
-_DEBUG = None
+def normal_pace(*, history: Sequence[float]) -> float | None:
+    """The pace a queue normally keeps: the median of its past paces (``EstimateResult.throughput_per_hour``
+    sampled about hourly over ``NORMAL_MEMORY``); None with fewer than ``NORMAL_MIN_POINTS`` points."""
+    values = sorted(value for value in history if value is not None and value >= 0)
+    if len(values) < NORMAL_MIN_POINTS:
+        return None
+    middle = len(values) // 2
+    return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
 
 def estimate_wait(
@@ -329,8 +387,8 @@ def estimate_wait(
     ``samples`` are the reports received by ``as_of``; those observed outside ``SAMPLE_WINDOW`` before it (or
     received after it) are ignored. The result may be unpublishable (fewer than ``MIN_DRIVERS`` drivers).
     """
-    params = queue or QueueParams()
-    drivers, used, newest = _drivers(samples, as_of, params.vehicle_spacing_m)
+    queue = queue or QueueParams()
+    drivers, used, newest = _drivers(samples, as_of, queue.vehicle_spacing_m)
     if not drivers:
         return None
 
@@ -367,7 +425,8 @@ def estimate_wait(
         length_votes = [(max(value for value, _ in latest), 1.0)] if latest else []
     queue_length = _weighted_median(length_votes) if length_votes else None
     length_sigma = (
-        _spread(length_votes, queue_length) / max(queue_length, 1.0) / math.sqrt(len(length_votes)) + 0.02
+        max(_spread(length_votes, queue_length) / max(queue_length, 1.0), MIN_VOTE_SPREAD)
+        / math.sqrt(len(length_votes))
         if queue_length is not None and len(length_votes) >= 2
         else 0.5
     )
@@ -389,31 +448,42 @@ def estimate_wait(
         if len(realised_votes) >= 3:
             break
 
-    # How the pace now compares with the usual one (same hour yesterday when known, so night is not a change).
-    ratio = 1.0
-    if recent is not None and usual is not None and usual.per_hour > 0:
-        reference = usual.per_hour
-        if same_hour_yesterday is not None and 0.5 <= same_hour_yesterday.per_hour / usual.per_hour <= 2.0:
-            reference = same_hour_yesterday.per_hour
-        raw = min(MAX_PACE_RATIO, recent.per_hour / reference)
-        gap = abs(math.log(max(raw, MIN_PACE_RATIO)))
+    # The pace level now, with the day/night rhythm taken out (compared with the same hours yesterday), against
+    # the normal level of this queue. A departure beyond the dead band is a change (slowdown, closure, recovery).
+    normal = queue.normal_per_hour if queue.normal_per_hour else (usual.per_hour if usual else None)
+    level = normal
+    if recent is not None and usual is not None and usual.per_hour > 0 and normal:
+        rhythm = 1.0
+        if same_hour_yesterday is not None:
+            # Yesterday at this hour, relative to yesterday as a whole; far outside a rhythm's range it was an
+            # event (a closure, a slowdown) and says nothing about the hour.
+            candidate = same_hour_yesterday.per_hour / usual.per_hour
+            rhythm = candidate if SHAPE_MIN <= candidate <= SHAPE_MAX else 1.0
+        raw = min(MAX_PACE_RATIO, max(MIN_PACE_RATIO, recent.per_hour / rhythm / normal))
+        gap = abs(math.log(raw))
         gate = min(1.0, max(0.0, (gap - CHANGE_DEADBAND) / CHANGE_DEADBAND))
-        ratio = math.exp(math.log(max(raw, MIN_PACE_RATIO)) * gate)
-    change = abs(math.log(ratio))
+        level = normal * math.exp(math.log(raw) * gate)
+    change = min(abs(math.log(level / normal)), math.log(MAX_PACE_RATIO)) if level and normal else 0.0
 
     estimates: list[tuple[float, float]] = []  # (log minutes, log sigma)
-    if queue_length is not None and usual is not None:
-        profile = _day_profile(drivers, usual.per_hour)
-        hours = _wait_from_pace(queue_length + 1, profile, ratio)
+    if queue_length is not None and usual is not None and normal:
+        shape = _day_shape(drivers, usual.per_hour)
+        hours = _wait_from_pace(queue_length + 1, shape, normal, level or 0.0)
         sigma = math.sqrt(
-            length_sigma**2 + usual.relative_error**2 + (recent.relative_error if recent else 0.3) ** 2 * min(1.0, change * 3)
+            length_sigma**2
+            + usual.relative_error**2
+            + (recent.relative_error if recent else 0.3) ** 2 * min(1.0, change * 3)
         )
         estimates.append((math.log(max(hours * 60, 1.0)), sigma))
     if realised_votes:
         centre = _weighted_median(realised_votes)
-        spread = _spread(realised_votes, centre) / max(centre, 1.0) / math.sqrt(len(realised_votes))
+        spread = max(_spread(realised_votes, centre) / max(centre, 1.0), MIN_VOTE_SPREAD) / math.sqrt(
+            len(realised_votes)
+        )
         # A realised wait describes the queue as it was when those trucks joined: it lags behind a change.
-        sigma = math.sqrt(spread**2 + REALISED_LAG_SIGMA**2 + (1.5 * change) ** 2 + (0.5 if len(realised_votes) < 2 else 0.0) ** 2)
+        sigma = math.sqrt(
+            spread**2 + REALISED_LAG_SIGMA**2 + (1.5 * change) ** 2 + (0.5 if len(realised_votes) < 2 else 0.0) ** 2
+        )
         estimates.append((math.log(max(centre, 1.0)), sigma))
     if not estimates:
         if queue_length is None:
@@ -423,16 +493,18 @@ def estimate_wait(
     precision = sum(1 / max(sigma, 1e-3) ** 2 for _, sigma in estimates)
     log_wait = sum(value / max(sigma, 1e-3) ** 2 for value, sigma in estimates) / precision
     stale = newest is None or as_of - newest > STALE_AFTER
+    counted = sum(1 for driver in drivers.values() if driver.trust * driver.weight >= COUNTED_TRUST)
     sigma = math.sqrt(
-        1 / precision + FLOOR_SIGMA**2 + (CHANGE_SIGMA * change) ** 2 + (STALE_SIGMA if stale else 0.0) ** 2
+        1 / precision
+        + FLOOR_SIGMA**2
+        + (CHANGE_SIGMA * change) ** 2
+        + (STALE_SIGMA if stale else 0.0) ** 2
+        + FEW_DRIVERS_SIGMA**2 / max(counted, 1)
     )
     wait = min(MAX_WAIT_MINUTES, math.exp(log_wait))
-    if _DEBUG is not None:
-        _DEBUG.append(dict(L=queue_length, nL=len(length_votes), usual=usual.per_hour if usual else None, recent=recent.per_hour if recent else None, ratio=ratio, est=[(round(math.exp(v)/60,1), round(sg,3)) for v, sg in estimates], sigma=sigma))
     low = min(wait, math.exp(log_wait - Z80 * sigma))
     high = min(MAX_WAIT_MINUTES, max(wait, math.exp(log_wait + Z80 * sigma)))
 
-    counted = sum(1 for driver in drivers.values() if driver.trust * driver.weight >= COUNTED_TRUST)
     relative_width = (high - low) / max(wait, 1.0)
     if not stale and counted >= 8 and relative_width <= 0.6:
         confidence = "high"

@@ -1,7 +1,8 @@
 """Replays a recorded report stream through the production estimator, tick by tick.
 
 At tick ``t`` the estimator sees exactly what production would have had: the reports received by ``t`` and observed
-within ``SAMPLE_WINDOW`` before it, turned into samples by the same ``sample_from_report`` the service uses.
+within ``SAMPLE_WINDOW`` before it, turned into samples by the same ``sample_from_report`` the service uses, and
+the queue's normal pace from its own earlier estimates (``normal_pace`` over ``NORMAL_MEMORY``).
 
 Cost: reading is O(R log R) for R reports; each tick costs O(n log n) for the n reports inside the window of one
 queue (the window slides: reports enter once, in received order, and leave once), so the whole replay is
@@ -10,16 +11,31 @@ O(R log R + T × Q × n log n) for T ticks and Q queues, independent of how long
 
 from __future__ import annotations
 
+import bisect
 import json
+import operator
 import re
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from queues.domain import SAMPLE_WINDOW, EstimateResult, QueueParams, Sample, estimate_wait, sample_from_report
+from queues.domain import (
+    NORMAL_MEMORY,
+    SAMPLE_WINDOW,
+    EstimateResult,
+    QueueParams,
+    Sample,
+    estimate_wait,
+    normal_pace,
+    sample_from_report,
+)
 
 _EVERY = re.compile(r"^(\d+)\s*([smhd])$")
+_PACE_EVERY = timedelta(hours=1)
+_OBSERVED_AT = operator.attrgetter("observed_at")
+_DEFAULT_SPACING_M = QueueParams().vehicle_spacing_m
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -93,6 +109,7 @@ class _QueueStream:
     samples: list[Sample] = field(default_factory=list)  # sorted by received_at
     cursor: int = 0
     window: list[Sample] = field(default_factory=list)
+    paces: deque[tuple[datetime, float]] = field(default_factory=deque)  # about hourly, over NORMAL_MEMORY
 
 
 def read_report_lines(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -128,7 +145,7 @@ def replay(
     last = until or max(stream.samples[-1].received_at for stream in streams.values())
     step = every.total_seconds()
     tick = datetime.fromtimestamp(first.timestamp() // step * step, tz=UTC)
-    params = {slug: QueueParams(vehicle_spacing_m=value) for slug, value in (spacing_m or {}).items()}
+    spacing = spacing_m or {}
     keys = sorted(streams)
     while tick <= last:
         earliest = tick - SAMPLE_WINDOW
@@ -141,9 +158,26 @@ def replay(
                 arrived += 1
             fresh = stream.samples[stream.cursor : arrived]
             stream.cursor = arrived
-            stream.window = [sample for sample in stream.window if sample.observed_at >= earliest]
-            stream.window.extend(sample for sample in fresh if sample.observed_at >= earliest)
-            result = estimate_wait(samples=stream.window, as_of=tick, queue=params.get(key[0]))
+            # The window stays in observed_at order: late reports are slotted in, the oldest drop off the front.
+            for sample in fresh:
+                if sample.observed_at >= earliest:
+                    bisect.insort(stream.window, sample, key=_OBSERVED_AT)
+            expired = bisect.bisect_left(stream.window, earliest, key=_OBSERVED_AT)
+            if expired:
+                del stream.window[:expired]
+            while stream.paces and stream.paces[0][0] < tick - NORMAL_MEMORY:
+                stream.paces.popleft()
+            params = QueueParams(
+                vehicle_spacing_m=spacing.get(key[0], _DEFAULT_SPACING_M),
+                normal_per_hour=normal_pace(history=[pace for _, pace in stream.paces]),
+            )
+            result = estimate_wait(samples=stream.window, as_of=tick, queue=params)
+            if (
+                result is not None
+                and result.throughput_per_hour is not None
+                and (not stream.paces or tick - stream.paces[-1][0] >= _PACE_EVERY)
+            ):
+                stream.paces.append((tick, result.throughput_per_hour))
             yield {
                 "at": format_timestamp(tick),
                 "crossing": key[0],

@@ -57,10 +57,10 @@ class ScenarioConfig:
     late_mean_hours: float = 3.0
     abandon_share: float = 0.02
     crossed_waited_share: float = 0.9  # crossed reports that carry waited_minutes
-    slowdown_at_hours: float = 30.0
+    slowdown_at_hours: float = 48.0
     slowdown_hours: float = 36.0
     slowdown_factor: float = 0.25
-    closure_at_hours: float = 36.0
+    closure_at_hours: float = 48.0
     closure_hours: float = 8.0
     spammers: int = 3
     spam_every_minutes: float = 12.0

@@ -1,0 +1,91 @@
+"""Invariants of the wait estimator, checked on generated report sets."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from queues.domain import Sample, estimate_wait
+
+AS_OF = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@st.composite
+def report_sets(draw, *, min_drivers: int = 3, max_drivers: int = 10) -> list[Sample]:
+    """Honest-looking drivers: each joins at some position and reports it falling, maybe crossing."""
+    samples = []
+    for number in range(draw(st.integers(min_drivers, max_drivers))):
+        joined_ago = draw(st.floats(0.1, 1.9)) if number < 3 else draw(st.floats(0.1, 28))
+        position = draw(st.integers(0, 600))
+        pace = draw(st.floats(0, 60))
+        driver = f"driver-{number}"
+        at = AS_OF - timedelta(hours=joined_ago)
+        delay = timedelta(minutes=draw(st.integers(0, 300)))
+        samples.append(Sample(driver, "joined", at, min(at + delay, AS_OF), position=position))
+        ago = joined_ago
+        for _ in range(draw(st.integers(0, 6))):
+            ago -= draw(st.floats(0.3, 4))
+            if ago <= 0:
+                break
+            now_position = round(position - pace * (joined_ago - ago))
+            at = AS_OF - timedelta(hours=ago)
+            if now_position <= 0:
+                samples.append(
+                    Sample(driver, "crossed", at, at, waited_minutes=round((joined_ago - ago) * 60))
+                )
+                break
+            samples.append(Sample(driver, "position", at, at, position=now_position))
+    return samples
+
+
+@PROPERTY_SETTINGS
+@given(report_sets())
+def test_an_estimate_is_deterministic_non_negative_and_inside_its_interval(samples):
+    first = estimate_wait(samples=samples, as_of=AS_OF)
+    second = estimate_wait(samples=list(reversed(samples)), as_of=AS_OF)
+
+    assert first == second
+    assert first is not None
+    assert 0 <= first.low_minutes <= first.wait_minutes <= first.high_minutes
+
+
+@PROPERTY_SETTINGS
+@given(report_sets(), st.integers(1, 5))
+def test_more_agreeing_reports_never_widen_the_interval(samples, extra):
+    before = estimate_wait(samples=samples, as_of=AS_OF)
+    agreeing = [
+        Sample(f"agreeing-{n}", "joined", AS_OF - timedelta(minutes=5), AS_OF, position=before.queue_length)
+        for n in range(extra)
+    ]
+
+    after = estimate_wait(samples=samples + agreeing, as_of=AS_OF)
+
+    # The interval is relative (an 80% range around a wait that the new weights may shift a little): its
+    # ratio high / low never grows.
+    assert (after.high_minutes + 1) / (after.low_minutes + 1) <= (before.high_minutes + 1) / (before.low_minutes + 1) * 1.02
+
+
+@PROPERTY_SETTINGS
+@given(
+    report_sets(),
+    st.sampled_from(["joined", "position", "crossed"]),
+    st.integers(0, 2000),
+    st.integers(2, 200),
+)
+def test_a_flooders_reports_weigh_no_more_than_one_driver(samples, kind, claim, copies):
+    def flood(count: int) -> list[Sample]:
+        values = {"waited_minutes": claim} if kind == "crossed" else {"position": claim}
+        return [
+            Sample("flooder", kind, AS_OF - timedelta(seconds=10 * n), AS_OF - timedelta(seconds=10 * n), **values)
+            for n in range(count)
+        ]
+
+    without = estimate_wait(samples=samples, as_of=AS_OF)
+    one_vote = estimate_wait(samples=samples + flood(1), as_of=AS_OF)
+    many = estimate_wait(samples=samples + flood(copies), as_of=AS_OF)
+
+    assert abs(many.wait_minutes - without.wait_minutes) <= abs(one_vote.wait_minutes - without.wait_minutes) + 1
+    assert many.drivers <= one_vote.drivers
