@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import http.server
 import threading
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from queues.models import Estimate, EstimatePoint, PartnerKey, Queue
@@ -71,9 +71,20 @@ def add_point(queue: Queue, at: datetime, wait: int, *, drivers: int = 4, publis
     )
 
 
+def isolate_cache(settings) -> None:
+    """A key prefix of its own for this test: throttle counters and cached answers of other tests stay invisible.
+
+    Never ``cache.clear()``: on Redis that is FLUSHDB, which would also drop what other test processes (and
+    the broker of the live worker, on the same database) keep there.
+    """
+    default = settings.CACHES["default"]
+    prefix = f"{default.get('KEY_PREFIX', '')}-test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = {**settings.CACHES, "default": {**default, "KEY_PREFIX": prefix}}
+
+
 @pytest.fixture
-def partner_key(db):
-    cache.clear()
+def partner_key(db, settings):
+    isolate_cache(settings)
     return issue_key()
 
 

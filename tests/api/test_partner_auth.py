@@ -11,7 +11,6 @@ from datetime import timedelta
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -115,7 +114,6 @@ def test_a_firm_name_too_long_for_a_key_is_refused():
 
 def test_throttled_key_gets_429_with_retry_after(settings, partner_client):
     settings.PARTNER_THROTTLE_RATE = "3/minute"
-    cache.clear()
 
     statuses = [partner_client.get(CROSSINGS).status_code for _ in range(4)]
     response = partner_client.get(CROSSINGS)
@@ -129,7 +127,6 @@ def test_throttled_key_gets_429_with_retry_after(settings, partner_client):
 
 def test_throttle_counts_each_key_separately(settings, partner_client):
     settings.PARTNER_THROTTLE_RATE = "1/minute"
-    cache.clear()
     other = client_for(issue_key("Other Firm")[1])
 
     assert partner_client.get(CROSSINGS).status_code == 200
