@@ -165,7 +165,7 @@ def accuracy_table() -> tuple[str, list[str]]:
 def replay_speed() -> str:
     """Times ``manage.py replay_reports`` on ~100,000 reports over 30 days of one queue, in a subprocess."""
     config = scenario_config(
-        scenario="steady", hours=30 * 24, seed=7, app_share=0.45, position_every_hours=1.6, late_share=0.15
+        scenario="steady", hours=30 * 24, seed=7, app_share=0.62, position_every_hours=1.6
     )
     run = simulate_run(config)
     with tempfile.TemporaryDirectory() as folder:

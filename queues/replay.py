@@ -108,6 +108,7 @@ def sample_from_line(line: Mapping[str, Any]) -> Sample:
 class _QueueStream:
     samples: list[Sample] = field(default_factory=list)  # sorted by received_at
     cursor: int = 0
+    starts_at: datetime | None = None  # its first report's received_at rounded down to a tick
     window: list[Sample] = field(default_factory=list)
     paces: deque[tuple[datetime, float]] = field(default_factory=deque)  # about hourly, over NORMAL_MEMORY
 
@@ -129,7 +130,11 @@ def replay(
     until: datetime | None = None,
     spacing_m: Mapping[str, float] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yields one output line per tick per queue reported on so far, in tick order then queue order."""
+    """Yields one output line per tick per queue, in tick order then queue order.
+
+    A queue's lines start at its first report's ``received_at`` rounded down to ``every`` (that first tick may
+    see nothing yet and then says null), and run to the last report received (or ``until``).
+    """
     streams: dict[tuple[str, str], _QueueStream] = {}
     for line in reports:
         try:
@@ -144,14 +149,20 @@ def replay(
     first = min(stream.samples[0].received_at for stream in streams.values())
     last = until or max(stream.samples[-1].received_at for stream in streams.values())
     step = every.total_seconds()
-    tick = datetime.fromtimestamp(first.timestamp() // step * step, tz=UTC)
+
+    def floor(value: datetime) -> datetime:
+        return datetime.fromtimestamp(value.timestamp() // step * step, tz=UTC)
+
+    for stream in streams.values():
+        stream.starts_at = floor(stream.samples[0].received_at)
+    tick = floor(first)
     spacing = spacing_m or {}
     keys = sorted(streams)
     while tick <= last:
         earliest = tick - SAMPLE_WINDOW
         for key in keys:
             stream = streams[key]
-            if stream.cursor == 0 and stream.samples[0].received_at > tick:
+            if stream.starts_at > tick:
                 continue
             arrived = stream.cursor
             while arrived < len(stream.samples) and stream.samples[arrived].received_at <= tick:

@@ -33,9 +33,7 @@ def report_sets(draw, *, min_drivers: int = 3, max_drivers: int = 10) -> list[Sa
             now_position = round(position - pace * (joined_ago - ago))
             at = AS_OF - timedelta(hours=ago)
             if now_position <= 0:
-                samples.append(
-                    Sample(driver, "crossed", at, at, waited_minutes=round((joined_ago - ago) * 60))
-                )
+                samples.append(Sample(driver, "crossed", at, at, waited_minutes=round((joined_ago - ago) * 60)))
                 break
             samples.append(Sample(driver, "position", at, at, position=now_position))
     return samples
@@ -65,7 +63,9 @@ def test_more_agreeing_reports_never_widen_the_interval(samples, extra):
 
     # The interval is relative (an 80% range around a wait that the new weights may shift a little): its
     # ratio high / low never grows.
-    assert (after.high_minutes + 1) / (after.low_minutes + 1) <= (before.high_minutes + 1) / (before.low_minutes + 1) * 1.02
+    assert (after.high_minutes + 1) / (after.low_minutes + 1) <= (before.high_minutes + 1) / (
+        before.low_minutes + 1
+    ) * 1.02
 
 
 @PROPERTY_SETTINGS
