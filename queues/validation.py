@@ -124,7 +124,7 @@ def report_id_parse(raw: Any) -> uuid.UUID | None:
 
 
 def observed_at_parse(raw: Any) -> datetime | None:
-    """An aware datetime from an ISO 8601 string with an offset, else ``None``."""
+    """An aware UTC datetime from an ISO 8601 string with an offset, else ``None``."""
     if not isinstance(raw, str) or len(raw) > 64:
         return None
     try:
@@ -133,14 +133,17 @@ def observed_at_parse(raw: Any) -> datetime | None:
         return None
     if value is None or value.tzinfo is None or value.utcoffset() is None:
         return None
-    return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. year 9999 with a negative offset: not a moment in UTC
+        return None
 
 
 def _canonical_value(name: str, value: Any) -> Any:
     if name == "observed_at":
         parsed = observed_at_parse(value)
         if parsed is not None:
-            return parsed.astimezone(UTC).isoformat()
+            return parsed.isoformat()
     if name == "id":
         parsed_id = report_id_parse(value)
         return str(parsed_id) if parsed_id else value

@@ -81,6 +81,9 @@ def test_observed_at_exactly_five_minutes_ahead_or_seven_days_old_is_still_valid
         ("2026-02-30T10:00:00Z", True),
         ("", True),
         (1732180000, True),
+        ("9999-12-31T23:59:59-05:00", True),  # beyond the last representable UTC moment
+        ("0001-01-01T00:00:00+05:00", True),
+        ("2026-W47", True),
     ],
 )
 def test_observed_at_must_be_aware_and_within_the_window(observed_at, rejected):
