@@ -45,7 +45,12 @@ class PartnerKeyAuth(APIKeyHeader):
         return partner_key_authenticate(raw_key=key, as_of=timezone.now())
 
 
-_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86400}
+_PERIODS = {
+    **dict.fromkeys(("s", "sec", "second"), 1),
+    **dict.fromkeys(("m", "min", "minute"), 60),
+    **dict.fromkeys(("h", "hour"), 3600),
+    **dict.fromkeys(("d", "day"), 86400),
+}
 
 
 def parse_rate(rate: str) -> tuple[int, int]:

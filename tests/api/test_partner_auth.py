@@ -219,3 +219,17 @@ def test_dispatchers_do_not_see_partner_keys_in_the_admin(client, dispatcher):
     client.force_login(dispatcher.user)
 
     assert client.get("/admin/queues/partnerkey/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [("600/minute", (600, 60)), ("10/s", (10, 1)), ("100/5m", (100, 300)), ("5000/day", (5000, 86400))],
+)
+def test_throttle_rates_are_read_like_drf_rates(rate, expected):
+    assert partner_config.parse_rate(rate) == expected
+
+
+def test_a_misconfigured_rate_turns_throttling_off_instead_of_failing(settings, partner_client):
+    settings.PARTNER_THROTTLE_RATE = "lots/fortnight"
+
+    assert partner_client.get(CROSSINGS).status_code == 200
