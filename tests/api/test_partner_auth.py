@@ -233,3 +233,18 @@ def test_a_misconfigured_rate_turns_throttling_off_instead_of_failing(settings, 
     settings.PARTNER_THROTTLE_RATE = "lots/fortnight"
 
     assert partner_client.get(CROSSINGS).status_code == 200
+
+
+def test_an_unreachable_database_is_503_with_retry_after(monkeypatch, partner_client):
+    from django.db import OperationalError
+
+    def unreachable(**kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr("queues.partner_reads.partner_crossing_page", unreachable)
+
+    response = partner_client.get(CROSSINGS)
+
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+    assert response["Retry-After"]
