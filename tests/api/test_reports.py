@@ -356,3 +356,47 @@ def test_ingesting_a_batch_any_number_of_times_in_any_order_stores_each_report_o
     visit_ids = set(Report.objects.filter(id__in=ids).values_list("visit_id", flat=True))
     assert len(visit_ids) == 1
     assert Visit.objects.filter(pk__in=visit_ids).count() == 1
+
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=40)
+    | st.sampled_from(["2026-11-21T11:50:00Z", "9999-12-31T23:59:59-05:00", CROSSING, "KZ-RU", "crossed"]),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3),
+    max_leaves=6,
+)
+
+
+@hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    items=st.lists(
+        st.fixed_dictionaries(
+            {},
+            optional=dict.fromkeys(
+                (
+                    "id",
+                    "crossing",
+                    "direction",
+                    "kind",
+                    "observed_at",
+                    "position",
+                    "distance_m",
+                    "waited_minutes",
+                    "lat",
+                    "lon",
+                ),
+                JSON_VALUES,
+            ),
+        ),
+        max_size=5,
+    )
+)
+def test_any_json_items_get_a_result_each_and_never_a_server_error(driver, items):
+    results = report_batch_ingest(driver=driver, items=items, received_at=datetime.now(tz=UTC))
+
+    assert len(results) == len(items)
+    assert all(r["status"] in {"created", "rejected"} for r in results)
+    assert all(r["errors"] for r in results if r["status"] == "rejected")
