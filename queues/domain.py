@@ -21,12 +21,15 @@ SAMPLE_WINDOW = timedelta(hours=30)
 # How far back the normal pace of a queue is remembered (see normal_pace) and how many points it needs.
 NORMAL_MEMORY = timedelta(days=7)
 NORMAL_MIN_POINTS = 12
+NORMAL_EVENT_SHARE = 0.5
 # Below this many distinct drivers an estimate is not published.
 MIN_DRIVERS = 3
 # No report observed within this long before as_of: the estimate is marked stale.
 STALE_AFTER = timedelta(hours=2)
 # Flags set at ingest that make a report suspect (kept, but down-weighted).
-SUSPECT_FLAGS = frozenset({"suspect", "implausible", "burst", "far", "late"})
+SUSPECT_FLAGS = frozenset(
+    {"implausible", "far", "position_jump", "impossible_speed", "waited_inconsistent", "suspect", "burst"}
+)
 
 KINDS = ("joined", "position", "crossed", "left")
 
@@ -69,6 +72,8 @@ class EstimateResult:
     data_until: datetime | None
     stale: bool
     confidence: str  # "low" | "medium" | "high"
+    # The current pace with the day/night rhythm taken out: what a caller remembers for normal_pace().
+    pace_level_per_hour: float | None = None
 
     @property
     def publishable(self) -> bool:
@@ -130,6 +135,7 @@ REALISED_LAG_SIGMA = 0.2  # a realised wait is as old as itself: the day has mov
 FLOOR_SIGMA = 0.11  # log-scale error no amount of data removes (model error)
 CHANGE_SIGMA = 0.8  # extra log-scale uncertainty per unit of log pace change (how long a change lasts is unknown)
 STALE_SIGMA = 0.25
+RHYTHM_UNKNOWN_SIGMA = 0.2  # no day of history yet: where in the day/night rhythm the wait falls is unknown
 FEW_DRIVERS_SIGMA = 0.6  # divided by √drivers: what a handful of reporters cannot see
 
 
@@ -348,33 +354,42 @@ def _wait_from_pace(queue_length: float, shape: Sequence[float], normal: float, 
     return limit
 
 
-def _day_shape(drivers: dict[str, _Driver], usual: float) -> list[float]:
-    """The day/night rhythm: the pace over each slice of the past day relative to the day's mean (mean 1), as
-    the forecast for the same hours of the coming day.
+def _day_shape(drivers: dict[str, _Driver], usual: float) -> tuple[list[float], float]:
+    """The day/night rhythm: the pace over each slice of the past day relative to the day (mean 1), as the
+    forecast for the same hours of the coming day; and the day's typical pace (the median slice).
 
-    Each slice is shrunk towards the day's mean when few drivers saw it, and kept within a rhythm's range of it
-    (SHAPE_MIN–SHAPE_MAX): a closure yesterday is an event, not a rhythm to expect again today.
+    Each slice is shrunk towards the day's pace when few drivers saw it. A slice outside a rhythm's range of the
+    median slice (SHAPE_MIN–SHAPE_MAX) was an event (a closure, a slowdown), not a rhythm to expect again today:
+    it counts as an ordinary hour.
     """
     step = DAY_HOURS / PROFILE_BINS
-    profile = []
+    paces = []
     for index in range(PROFILE_BINS):
         older = DAY_HOURS - index * step
         pace = _pace(_pace_votes(drivers, older - step, older))
         if pace is None:
-            profile.append(usual)
+            paces.append(usual)
             continue
-        blended = (pace.votes * pace.per_hour + PROFILE_PRIOR_VOTES * usual) / (pace.votes + PROFILE_PRIOR_VOTES)
-        profile.append(min(SHAPE_MAX * usual, max(SHAPE_MIN * usual, blended)))
+        paces.append((pace.votes * pace.per_hour + PROFILE_PRIOR_VOTES * usual) / (pace.votes + PROFILE_PRIOR_VOTES))
+    centre = sorted(paces)[PROFILE_BINS // 2]
+    if centre <= 0:
+        return [1.0] * PROFILE_BINS, usual
+    profile = [value / centre if SHAPE_MIN <= value / centre <= SHAPE_MAX else 1.0 for value in paces]
     mean = sum(profile) / len(profile)
-    return [value / mean for value in profile] if mean > 0 else [1.0] * PROFILE_BINS
+    return [value / mean for value in profile], centre * mean
 
 
 def normal_pace(*, history: Sequence[float]) -> float | None:
-    """The pace a queue normally keeps: the median of its past paces (``EstimateResult.throughput_per_hour``
-    sampled about hourly over ``NORMAL_MEMORY``); None with fewer than ``NORMAL_MIN_POINTS`` points."""
+    """The pace a queue normally keeps: the median of its past paces (``EstimateResult.pace_level_per_hour``, the
+    pace with the day/night rhythm taken out, sampled about hourly over ``NORMAL_MEMORY``); None with fewer than
+    ``NORMAL_MIN_POINTS`` points. Hours below ``NORMAL_EVENT_SHARE`` of the upper quartile are events and left out,
+    so that a long slowdown does not become the normal."""
     values = sorted(value for value in history if value is not None and value >= 0)
     if len(values) < NORMAL_MIN_POINTS:
         return None
+    # Hours far below the usual upper range were events (a closure, a slowdown), not the normal: left out.
+    upper = values[(3 * len(values)) // 4]
+    values = [value for value in values if value >= NORMAL_EVENT_SHARE * upper]
     middle = len(values) // 2
     return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
 
@@ -452,14 +467,18 @@ def estimate_wait(
     # the normal level of this queue. A departure beyond the dead band is a change (slowdown, closure, recovery).
     normal = queue.normal_per_hour if queue.normal_per_hour else (usual.per_hour if usual else None)
     level = normal
-    if recent is not None and usual is not None and usual.per_hour > 0 and normal:
+    deseasonalised: float | None = None
+    rhythm_known = same_hour_yesterday is not None
+    shape, typical = _day_shape(drivers, usual.per_hour) if usual is not None else ([1.0] * PROFILE_BINS, 0.0)
+    if recent is not None and usual is not None and typical > 0 and normal:
         rhythm = 1.0
         if same_hour_yesterday is not None:
-            # Yesterday at this hour, relative to yesterday as a whole; far outside a rhythm's range it was an
+            # Yesterday at this hour, relative to yesterday's typical hour; far outside a rhythm's range it was an
             # event (a closure, a slowdown) and says nothing about the hour.
-            candidate = same_hour_yesterday.per_hour / usual.per_hour
+            candidate = same_hour_yesterday.per_hour / typical
             rhythm = candidate if SHAPE_MIN <= candidate <= SHAPE_MAX else 1.0
-        raw = min(MAX_PACE_RATIO, max(MIN_PACE_RATIO, recent.per_hour / rhythm / normal))
+        deseasonalised = recent.per_hour / rhythm
+        raw = min(MAX_PACE_RATIO, max(MIN_PACE_RATIO, deseasonalised / normal))
         gap = abs(math.log(raw))
         gate = min(1.0, max(0.0, (gap - CHANGE_DEADBAND) / CHANGE_DEADBAND))
         level = normal * math.exp(math.log(raw) * gate)
@@ -467,7 +486,6 @@ def estimate_wait(
 
     estimates: list[tuple[float, float]] = []  # (log minutes, log sigma)
     if queue_length is not None and usual is not None and normal:
-        shape = _day_shape(drivers, usual.per_hour)
         hours = _wait_from_pace(queue_length + 1, shape, normal, level or 0.0)
         sigma = math.sqrt(
             length_sigma**2
@@ -500,6 +518,7 @@ def estimate_wait(
         + (CHANGE_SIGMA * change) ** 2
         + (STALE_SIGMA if stale else 0.0) ** 2
         + FEW_DRIVERS_SIGMA**2 / max(counted, 1)
+        + (0.0 if rhythm_known else RHYTHM_UNKNOWN_SIGMA**2)
     )
     wait = min(MAX_WAIT_MINUTES, math.exp(log_wait))
     low = min(wait, math.exp(log_wait - Z80 * sigma))
@@ -518,6 +537,7 @@ def estimate_wait(
         high_minutes=round(high),
         queue_length=round(queue_length) if queue_length is not None else None,
         throughput_per_hour=round(recent.per_hour, 1) if recent else (round(usual.per_hour, 1) if usual else None),
+        pace_level_per_hour=round(deseasonalised, 2) if deseasonalised is not None else None,
         reports=used,
         drivers=counted,
         computed_at=as_of,

@@ -129,8 +129,12 @@ def replay(
     every: timedelta,
     until: datetime | None = None,
     spacing_m: Mapping[str, float] | None = None,
+    remember_normal: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Yields one output line per tick per queue, in tick order then queue order.
+
+    ``remember_normal``: give the estimator the queue's normal pace from its own earlier estimates (as a service
+    keeping a week of estimate history does); False: the past day's pace stands in for it.
 
     A queue's lines start at its first report's ``received_at`` rounded down to ``every`` (that first tick may
     see nothing yet and then says null), and run to the last report received (or ``until``).
@@ -180,15 +184,15 @@ def replay(
                 stream.paces.popleft()
             params = QueueParams(
                 vehicle_spacing_m=spacing.get(key[0], _DEFAULT_SPACING_M),
-                normal_per_hour=normal_pace(history=[pace for _, pace in stream.paces]),
+                normal_per_hour=normal_pace(history=[pace for _, pace in stream.paces]) if remember_normal else None,
             )
             result = estimate_wait(samples=stream.window, as_of=tick, queue=params)
             if (
                 result is not None
-                and result.throughput_per_hour is not None
+                and result.pace_level_per_hour is not None
                 and (not stream.paces or tick - stream.paces[-1][0] >= _PACE_EVERY)
             ):
-                stream.paces.append((tick, result.throughput_per_hour))
+                stream.paces.append((tick, result.pace_level_per_hour))
             yield {
                 "at": format_timestamp(tick),
                 "crossing": key[0],

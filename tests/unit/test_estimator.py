@@ -201,3 +201,25 @@ def test_a_flagged_report_weighs_less_than_a_clean_one():
 def test_the_normal_pace_is_the_median_of_past_paces_once_there_are_enough():
     assert normal_pace(history=[20.0] * 5) is None
     assert normal_pace(history=[10.0] * 5 + [20.0] * 8 + [5.0]) == 20.0
+
+
+def test_a_long_slowdown_does_not_become_the_normal_pace():
+    history = [20.0] * 40 + [5.0] * 36
+
+    assert normal_pace(history=history) == 20.0
+
+
+def test_the_result_carries_the_pace_level_for_the_normal_pace_memory():
+    result = estimate_wait(samples=queue_reports(pace=20.0), as_of=AS_OF)
+
+    assert result.pace_level_per_hour is not None
+    assert abs(result.pace_level_per_hour - 20.0) <= 3.0
+
+
+def test_a_slowdown_the_normal_pace_remembers_lengthens_the_wait_more_than_one_it_does_not():
+    samples = queue_reports(pace_after=5.0, change_hours_ago=3.0)
+
+    remembered = estimate_wait(samples=samples, as_of=AS_OF, queue=QueueParams(normal_per_hour=20.0))
+    forgotten = estimate_wait(samples=samples, as_of=AS_OF, queue=QueueParams(normal_per_hour=5.0))
+
+    assert remembered.wait_minutes < forgotten.wait_minutes
