@@ -253,6 +253,7 @@ def main() -> int:
     from bench.report import write_section
 
     runs = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="kezek-bench-") as folder:
         print("ingest: SQLite ...", flush=True)
         runs.append(_run_child(f"sqlite:///{folder}/bench.sqlite3"))
@@ -264,7 +265,12 @@ def main() -> int:
             runs.append(_run_child(scratch_url))
         finally:
             drop()
-    section = _section(runs)
+    load_after = os.getloadavg()[0]
+    section = _section(runs) + (
+        f"\nOne-minute load average of the machine: {load_before:.1f} before the run, {load_after:.1f} after "
+        f"({os.cpu_count()} cores). Other work on the machine slows both the baseline and ingest, not evenly: "
+        "compare ratios of one run, not figures across runs.\n"
+    )
     print(section)
     write_section("ingest", "Report ingest (in-process)", section, command="python bench/ingest.py")
     return 0
