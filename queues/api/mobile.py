@@ -7,6 +7,7 @@ import json
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -101,6 +102,22 @@ class CrossingDetailApi(APIView):
         return _etagged(request, CrossingOutput(crossing_get(slug=slug)).data)
 
 
+@extend_schema_field({"type": "object", "description": "A <report> as the contract defines it."})
+class JsonObjectField(serializers.Field):
+    """Any JSON object, as is: the shape check of a batch item. Its fields are checked per item by
+    ``queues.validation`` (a bad item is rejected alone); DictField would walk every value for nothing."""
+
+    default_error_messages = {"not_object": _lazy("Each report must be a JSON object.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            self.fail("not_object")
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class ReportBatchApi(APIView):
     """Offline-first batch of crowd reports: one result per item, in order; idempotent by the report id.
 
@@ -113,9 +130,7 @@ class ReportBatchApi(APIView):
 
     @extend_schema_serializer(component_name="ReportBatchInput")
     class InputSerializer(serializers.Serializer):
-        reports = serializers.ListField(
-            child=serializers.DictField(), max_length=MAX_REPORTS_PER_BATCH, allow_empty=True
-        )
+        reports = serializers.ListField(child=JsonObjectField(), max_length=MAX_REPORTS_PER_BATCH, allow_empty=True)
 
     @extend_schema(
         request=InputSerializer,
