@@ -181,6 +181,21 @@ class Stack:
             [*celery, "worker", "--concurrency=1", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
         )
         self.start("beat", [*celery, "beat", "-s", str(self.workdir / "beat-schedule"), "--loglevel=WARNING"])
+        self.wait_celery()
+
+    def wait_celery(self, timeout: float = 60.0) -> None:
+        """The worker says it is ready and beat is still running; else the run stops with their logs."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for name in ("worker", "beat"):
+                if self.processes[name].poll() is not None:
+                    tail = (self.workdir / f"{name}.log").read_text(errors="replace")[-3000:]
+                    raise RuntimeError(f"celery {name} exited at start:\n{tail}")
+            from config.celery import app
+
+            if app.control.ping(timeout=0.5):
+                return
+        raise RuntimeError("the celery worker did not become ready in time")
 
     def wait_workers(self, expected: int, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -590,8 +605,9 @@ def border_reopens(stack: Stack, tokens: list[str]) -> BorderOutcome:
     deadline = time.monotonic() + 2 * BEAT_INTERVAL_SECONDS + 15
     waited_from = time.monotonic()
     while True:
+        # Fresh: computed after the last request of the flush was answered (so after every report committed).
         computed = Estimate.objects.filter(queue__in=queues).values_list("queue_id", "computed_at")
-        fresh = {queue_id for queue_id, at in computed if queue_id in newest and at >= newest[queue_id]}
+        fresh = {queue_id for queue_id, at in computed if queue_id in newest and at >= flushed_at}
         if all(queue.id in fresh for queue in queues if queue.id in newest):
             outcome.fresh_after_s = time.monotonic() - waited_from
             break
@@ -753,7 +769,8 @@ def render(results, baseline, rss, counts, estimate_origin, border, stack) -> st
         error_rate = border.failed_requests / border.requests if border.requests else 1.0
         expected = BORDER_DRIVERS * BORDER_REPORTS_EACH
         fresh = (
-            f"all {border.queues} affected estimates recomputed {border.fresh_after_s:.0f} s after the flush "
+            f"every one of the {border.queues} affected estimates recomputed from all the flushed reports "
+            f"{border.fresh_after_s:.0f} s after the last request was answered "
             f"(target ≤ {2 * BEAT_INTERVAL_SECONDS} s, two beat intervals)"
             if border.fresh_after_s is not None
             else f"NOT fresh within {2 * BEAT_INTERVAL_SECONDS + 15} s: {', '.join(border.stale_queues)}"
