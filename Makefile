@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint format install migrate demo worker beat clean
+.PHONY: run test bench bench-load lint format install migrate demo worker beat clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ format: install
 
 bench: install
 	$(PY) bench/run.py
+
+# The load benchmark alone (gunicorn + PostgreSQL + Redis + Celery under wrk); see docs/benchmarks.md.
+bench-load: install
+	$(PY) bench/load.py
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO

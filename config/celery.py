@@ -3,9 +3,18 @@
 import os
 
 from celery import Celery
+from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-app = Celery("kezek", task_cls="celery.contrib.django.task:DjangoTask")
+app = Celery("kezek", task_cls="config.tasks:KezekTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _log_like_django(**kwargs) -> None:
+    """Workers and beat write the same JSON lines as the web (task id included, secrets redacted)."""
+    from config.logging import configure_celery_logging
+
+    configure_celery_logging(**kwargs)

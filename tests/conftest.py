@@ -22,11 +22,14 @@ _DB_FIXTURES = (
 
 @pytest.fixture(autouse=True)
 def _seeded_catalogue(request, _django_db_marker):
-    """The crossings a fresh database has from its data migration.
+    """The crossings and stay rules a fresh database has from its data migrations.
 
     A transactional test (live server, live worker) flushes every table at its end; this puts the shipped
     catalogue back for the tests that run after it.
     """
+    from queues.selectors import queue_catalogue_forget
+
+    queue_catalogue_forget()  # report ingest keeps the catalogue in memory; a rolled-back edit must not linger
     uses_db = request.node.get_closest_marker("django_db") is not None
     for name in _DB_FIXTURES:
         if name in request.fixturenames:
@@ -39,6 +42,11 @@ def _seeded_catalogue(request, _django_db_marker):
 
     if not Queue.objects.exists():
         load_crossings(crossing_model=Crossing, queue_model=Queue)
+    from stays.models import StayRule
+    from stays.seed import stay_rules_seed
+
+    if not StayRule.objects.exists():
+        stay_rules_seed(rule_model=StayRule)
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.ApiSecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "config.middleware.BodySizeLimitMiddleware",
@@ -53,6 +54,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -118,14 +120,35 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
-# Longer than the longest task, so an unacknowledged task comes back only when its worker really died.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
+# Longer than the longest task (hard limit 180 s), so an unacknowledged task comes back only when its worker
+# really died. Short socket timeouts: a request that enqueues never hangs on a dead or unreachable broker.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=600),
+    "socket_connect_timeout": 1,
+    "socket_timeout": 2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# Publishing gives up quickly; the caller swallows the error and the beat sweep catches up.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+# A task that keeps killing its worker is dropped after this many deliveries (config.tasks.KezekTask).
+CELERY_TASK_MAX_DELIVERIES = env.int("CELERY_TASK_MAX_DELIVERIES", default=3)
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = 300_000  # KiB: a leaking child is replaced between tasks
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+# Exactly one beat process per deployment (`make beat` / one `celery beat` service, never `worker -B` on several
+# workers): two beats would send every periodic task twice. The every-minute entries expire before the next run,
+# so a backlog after an outage does not replay every missed minute.
 CELERY_BEAT_SCHEDULE = {
-    "estimate-sweep": {"task": "queues.estimate_sweep", "schedule": timedelta(minutes=1)},
+    "estimate-sweep": {"task": "queues.estimate_sweep", "schedule": timedelta(minutes=1), "options": {"expires": 50}},
+    "estimate-points-purge": {"task": "queues.estimate_points_purge", "schedule": crontab(hour=3, minute=17)},
     "purge-report-locations": {"task": "queues.report_locations_purge", "schedule": timedelta(hours=1)},
-    "alert-deliveries-sweep": {"task": "queues.alert_deliveries_sweep", "schedule": timedelta(minutes=1)},
+    "alert-deliveries-sweep": {
+        "task": "queues.alert_deliveries_sweep",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
     "stay-daily-check": {"task": "stays.daily_check", "schedule": crontab(hour=2, minute=0)},
     "one-time-codes-purge": {"task": "carriers.one_time_codes_purge", "schedule": timedelta(hours=6)},
 }
@@ -153,7 +176,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["carriers.auth.DriverTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["carriers.auth.IsDriver"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "config.errors.drf_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "config.pagination.CursorPagination",
@@ -177,6 +200,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.problem_json_media_type",
+    ],
 }
 PARTNER_THROTTLE_RATE = env.str("PARTNER_THROTTLE_RATE", default="600/minute")
 PARTNER_PAGE_SIZE_MAX = 500
@@ -214,18 +241,28 @@ LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "config.middleware.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "config.middleware.RequestIdLogFilter"},
+        "task_context": {"()": "config.logging.TaskContextFilter"},
+        "redact_secrets": {"()": "config.logging.SecretRedactingFilter"},
+    },
     "formatters": {
         "json": {
             "()": "config.logging.JsonFormatter",
         },
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"]},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id", "task_context", "redact_secrets"],
+        },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},
         "django.security.DisallowedHost": {"level": "ERROR"},
+        # In-process (eager) tasks would log a "succeeded" line per task into the dev server's console.
+        "celery.app.trace": {"level": "INFO" if REDIS_URL else "WARNING"},
     },
 }

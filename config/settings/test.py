@@ -21,3 +21,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "10000/minute"),
 }
 PARTNER_THROTTLE_RATE = "10000/minute"
+
+# SQLite: a file per test run instead of shared memory. Live-server tests send concurrent requests, and Django
+# hands an in-memory database's single connection to every server thread, which cannot hold two transactions.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import os
+    import tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"kezek-test-{os.getpid()}.sqlite3")
+    }
