@@ -160,7 +160,7 @@ def accuracy_table() -> tuple[str, list[str]]:
         if remember_normal:
             misses += [f"{scenario}: {name}" for name in failed]
         rows.append(
-            f"| {label} | {_mae_hours(estimator):.2f} | {_mape(estimator):.1f}% | {100 * coverage:.0f}% | "
+            f"| {label} | {_mae_hours(estimator):.2f} | {_mape(estimator):.1f}% | {100 * coverage:.1f}% | "
             f"{100 * published:.1f}% | {_mae_hours(scores['chat_last']):.2f} | "
             f"{_mae_hours(scores['chat_median_3h']):.2f} | {_mae_hours(scores['oracle']):.2f} | {ratio:.2f} | "
             f"{'yes' if not failed else 'no: ' + ', '.join(failed)} |"
