@@ -147,13 +147,14 @@ class _Point:
 
 @dataclass
 class _Driver:
-    points: list[_Point]
+    hours: list[float]  # when each position was seen, hours before as_of (oldest first)
+    positions: list[float]
     joined: list[_Point]
     crossed: list[tuple[float, int | None]]  # (hours ago, waited_minutes)
     other_after_crossed: int
     weight: float
     trust: float = UNVERIFIED_TRUST
-    ages: list[float] = field(default_factory=list)  # -hours of each point, ascending (for bisect)
+    ages: list[float] = field(default_factory=list)  # -hours of each position, ascending (for bisect)
 
 
 def _weighted_median(values: Sequence[tuple[float, float]]) -> float:
@@ -222,7 +223,8 @@ def _drivers(
     for driver_id, own in by_driver.items():
         if driver_id in tied:
             own.sort(key=_sample_order)
-        points: list[_Point] = []
+        seen_hours: list[float] = []
+        positions: list[float] = []
         joined: list[_Point] = []
         crossed: list[tuple[float, int | None]] = []
         other_after_crossed = 0
@@ -243,35 +245,44 @@ def _drivers(
                 if position is None:
                     continue
             hours = (as_of - sample.observed_at) / _HOUR
-            point = _Point(hours, position)
-            points.append(point)
+            seen_hours.append(hours)
+            positions.append(position)
             if kind == "joined":
-                joined.append(point)
+                joined.append(_Point(hours, position))
             elif kind == "crossed":
                 crossed.append((hours, sample.waited_minutes))
         drivers[driver_id] = _Driver(
-            points, joined, crossed, other_after_crossed, weight, ages=[-point.hours for point in points]
+            seen_hours, positions, joined, crossed, other_after_crossed, weight, ages=[-value for value in seen_hours]
         )
     return drivers, used, newest
 
 
-def _pace_votes(drivers: dict[str, _Driver], newer: float, older: float) -> list[tuple[float, float, float]]:
+_Mover = tuple[list[float], list[float], list[float], float]  # ages, hours, positions, weight
+
+
+def _movers(drivers: dict[str, _Driver]) -> list[_Mover]:
+    """The drivers who can show progress (two positions or more, some weight), ready for _pace_votes."""
+    return [
+        (driver.ages, driver.hours, driver.positions, driver.trust * driver.weight)
+        for driver in drivers.values()
+        if len(driver.ages) >= 2 and driver.trust * driver.weight > 0
+    ]
+
+
+def _pace_votes(movers: list[_Mover], newer: float, older: float) -> list[tuple[float, float, float]]:
     """One ``(trucks cleared, hours, weight)`` vote per driver whose positions in [newer, older] hours ago span
     long enough: how far the driver moved up the queue, over how long."""
     votes = []
-    for driver in drivers.values():
-        weight = driver.trust * driver.weight
-        if weight <= 0 or len(driver.ages) < 2:
-            continue
-        start = bisect.bisect_left(driver.ages, -older)
-        end = bisect.bisect_right(driver.ages, -newer) - 1
+    left, right = -older, -newer
+    for ages, hours, positions, weight in movers:
+        start = bisect.bisect_left(ages, left)
+        end = bisect.bisect_right(ages, right) - 1
         if end - start < 1:
             continue
-        first, last = driver.points[start], driver.points[end]
-        span = first.hours - last.hours
+        span = hours[start] - hours[end]
         if span < MIN_SPAN_HOURS:
             continue
-        votes.append((first.position - last.position, span, weight))
+        votes.append((positions[start] - positions[end], span, weight))
     return votes
 
 
@@ -314,19 +325,18 @@ def _learn_trust(drivers: dict[str, _Driver], usual_pace: float | None) -> None:
         trust = UNVERIFIED_TRUST
         contradictions = max(0, len(driver.crossed) - 1) + driver.other_after_crossed
         if usual_pace and usual_pace > 0:
-            if not driver.crossed and len(driver.points) >= 2:
-                newest = driver.points[-1].hours
-                for point in driver.points[:-1]:
-                    due = (point.position + 5) / usual_pace * 2 + 1.0  # hours by which this truck should be through
-                    if point.hours - newest > due:
+            if not driver.crossed and len(driver.hours) >= 2:
+                newest = driver.hours[-1]
+                for hours, position in zip(driver.hours[:-1], driver.positions[:-1], strict=False):
+                    due = (position + 5) / usual_pace * 2 + 1.0  # hours by which this truck should be through
+                    if hours - newest > due:
                         contradictions += 1
                         break
-            if driver.crossed and len(driver.points) >= 2 and contradictions == 0:
-                first = driver.points[0]
-                crossed_hours = driver.crossed[0][0]
-                elapsed = first.hours - crossed_hours
-                if elapsed > 0.5 and first.position > 0:
-                    implied = first.position / elapsed
+            if driver.crossed and len(driver.hours) >= 2 and contradictions == 0:
+                first_hours, first_position = driver.hours[0], driver.positions[0]
+                elapsed = first_hours - driver.crossed[0][0]
+                if elapsed > 0.5 and first_position > 0:
+                    implied = first_position / elapsed
                     if 0.5 <= implied / usual_pace <= 2.0:
                         trust = 1.0
         driver.trust = trust * CONTRADICTION_TRUST**contradictions
@@ -354,7 +364,7 @@ def _wait_from_pace(queue_length: float, shape: Sequence[float], normal: float, 
     return limit
 
 
-def _day_shape(drivers: dict[str, _Driver], usual: float) -> tuple[list[float], float]:
+def _day_shape(movers: list[_Mover], usual: float) -> tuple[list[float], float]:
     """The day/night rhythm: the pace over each slice of the past day relative to the day (mean 1), as the
     forecast for the same hours of the coming day; and the day's typical pace (the median slice).
 
@@ -366,7 +376,7 @@ def _day_shape(drivers: dict[str, _Driver], usual: float) -> tuple[list[float], 
     paces = []
     for index in range(PROFILE_BINS):
         older = DAY_HOURS - index * step
-        pace = _pace(_pace_votes(drivers, older - step, older))
+        pace = _pace(_pace_votes(movers, older - step, older))
         if pace is None:
             paces.append(usual)
             continue
@@ -408,17 +418,18 @@ def estimate_wait(
         return None
 
     # The usual pace (a whole day, so the day/night rhythm averages out), then trust, then the pace again.
-    usual = _pace(_pace_votes(drivers, 0.0, LONG_HOURS))
+    usual = _pace(_pace_votes(_movers(drivers), 0.0, LONG_HOURS))
     _learn_trust(drivers, usual.per_hour if usual else None)
-    usual = _pace(_pace_votes(drivers, 0.0, LONG_HOURS))
+    movers = _movers(drivers)
+    usual = _pace(_pace_votes(movers, 0.0, LONG_HOURS))
 
     recent_hours = RECENT_HOURS
-    recent_votes = _pace_votes(drivers, 0.0, recent_hours)
+    recent_votes = _pace_votes(movers, 0.0, recent_hours)
     if len(recent_votes) < 3:
         recent_hours = WIDE_RECENT_HOURS
-        recent_votes = _pace_votes(drivers, 0.0, recent_hours)
+        recent_votes = _pace_votes(movers, 0.0, recent_hours)
     recent = _pace(recent_votes)
-    same_hour_yesterday = _pace(_pace_votes(drivers, DAY_HOURS, DAY_HOURS + recent_hours))
+    same_hour_yesterday = _pace(_pace_votes(movers, DAY_HOURS, DAY_HOURS + recent_hours))
 
     # Queue length: the positions drivers gave when they joined, newest first, one per driver.
     length_votes: list[tuple[float, float]] = []
@@ -433,9 +444,9 @@ def estimate_wait(
     length_votes = [vote for vote in length_votes if vote[1] > 0]
     if not length_votes:
         latest = [
-            (driver.points[-1].position, driver.trust * driver.weight)
+            (driver.positions[-1], driver.trust * driver.weight)
             for driver in drivers.values()
-            if driver.points and driver.points[-1].hours <= WIDE_RECENT_HOURS and not driver.crossed
+            if driver.hours and driver.hours[-1] <= WIDE_RECENT_HOURS and not driver.crossed
         ]
         length_votes = [(max(value for value, _ in latest), 1.0)] if latest else []
     queue_length = _weighted_median(length_votes) if length_votes else None
@@ -469,7 +480,7 @@ def estimate_wait(
     level = normal
     deseasonalised: float | None = None
     rhythm_known = same_hour_yesterday is not None
-    shape, typical = _day_shape(drivers, usual.per_hour) if usual is not None else ([1.0] * PROFILE_BINS, 0.0)
+    shape, typical = _day_shape(movers, usual.per_hour) if usual is not None else ([1.0] * PROFILE_BINS, 0.0)
     if recent is not None and usual is not None and typical > 0 and normal:
         rhythm = 1.0
         if same_hour_yesterday is not None:
