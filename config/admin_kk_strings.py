@@ -3,14 +3,16 @@
 
 Django's own ``kk`` catalogues (``django.contrib.admin``, ``auth``, ``contenttypes`` and the core
 ``timesince`` units) leave many strings untranslated and garble a few (e.g. "0 of %(cnt)s selected",
-"Date/time"). This module only lists those msgids so that ``makemessages`` keeps them in
+"Date/time"), and django_countries has no ``kk`` catalogue at all (the country names in a
+driver's notifications). This module only lists those msgids so that ``makemessages`` keeps them in
 ``locale/<lang>/LC_MESSAGES/django.po``; their Kazakh (and, for completeness, Russian) translations live
 there. ``LOCALE_PATHS`` take precedence over the apps' catalogues, so ours win at run time.
 
 Nothing imports this module. To refresh the catalogues:
 ``python manage.py makemessages -l ru -l kk --ignore=.venv --ignore=tests --ignore=bench --no-obsolete``,
-translate, then ``cd locale && django-admin compilemessages``. Keep a msgid here as long as Django's
-``kk`` catalogue lacks it (or translates it wrongly); compare with Django's ``ru`` catalogue after upgrades.
+translate, then ``python manage.py compilemessages --ignore=.venv`` (commit the .mo files too).
+Keep a msgid here as long as Django's ``kk`` catalogue lacks it (or translates it wrongly); compare with
+Django's ``ru`` catalogue after upgrades.
 A msgid that the project's own code also uses (e.g. "Filter") is fine twice: gettext merges them.
 """
 
@@ -237,4 +239,27 @@ DJANGO_KK_COMPLETION = (
     ngettext_lazy("%(num)d hour", "%(num)d hours"),
     ngettext_lazy("%(num)d minute", "%(num)d minutes"),
     gettext_noop("…"),
+    # django_countries (no kk catalogue)
+    gettext_noop("Kazakhstan"),
+    gettext_noop("Russia"),
+    gettext_noop("China"),
+    gettext_noop("Kyrgyzstan"),
+    gettext_noop("Uzbekistan"),
+    gettext_noop("Tajikistan"),
+    gettext_noop("Turkmenistan"),
+    gettext_noop("Mongolia"),
+    gettext_noop("Belarus"),
+    gettext_noop("Armenia"),
+    gettext_noop("Azerbaijan"),
+    gettext_noop("Georgia"),
+    gettext_noop("Türkiye"),
+    gettext_noop("Ukraine"),
+    gettext_noop("Moldova"),
+    gettext_noop("Afghanistan"),
+    gettext_noop("Iran"),
+    gettext_noop("Latvia"),
+    gettext_noop("Lithuania"),
+    gettext_noop("Estonia"),
+    gettext_noop("Poland"),
+    gettext_noop("Germany"),
 )
