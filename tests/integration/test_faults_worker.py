@@ -5,6 +5,7 @@ converges. The broker is a private Redis with a short visibility timeout, so the
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 
@@ -88,7 +89,8 @@ def test_worker_killed_mid_task_gets_the_task_redelivered_and_the_estimate_conve
     lock.execute("LOCK TABLE queues_estimate IN ACCESS EXCLUSIVE MODE")
     first = Worker("killed", env)
     first.start()
-    sender = Celery("faults", broker=redis_server.url)
+    # Not the current app: shared tasks sent later in this process must keep using the project's broker.
+    sender = Celery("faults", broker=redis_server.url, set_as_current=False)
     try:
         task_id = sender.send_task("queues.estimate_refresh", kwargs={"queue_id": queue.id}, queue="kezek").id
         wait_for(lambda: blocked_backends() > 0, timeout=60)
@@ -99,6 +101,13 @@ def test_worker_killed_mid_task_gets_the_task_redelivered_and_the_estimate_conve
         lock.close()
         first.kill()
     assert not Estimate.objects.filter(queue=queue).exists()
+    # The broker hands an unacknowledged task out again once it is older than the visibility timeout (kombu
+    # scans for such tasks when a worker starts and then every unacked_restore_interval x throttle seconds).
+    broker = redis.Redis.from_url(redis_server.url)
+    wait_for(
+        lambda: broker.zcount("unacked_index", 0, time.time() - VISIBILITY_TIMEOUT) > 0,
+        timeout=VISIBILITY_TIMEOUT + 30,
+    )
 
     second = Worker("redelivered", env)
     second.start()
@@ -108,5 +117,5 @@ def test_worker_killed_mid_task_gets_the_task_redelivered_and_the_estimate_conve
         second.stop()
     assert estimate.drivers == 3
     assert f"queues.estimate_refresh[{task_id}]" in second.log_path.read_text()
-    deliveries = redis.Redis.from_url(redis_server.url).get(f"kezek:task-deliveries:{task_id}")
+    deliveries = broker.get(f"kezek:task-deliveries:{task_id}")
     assert int(deliveries) == 2  # counted against the redelivery cap (CELERY_TASK_MAX_DELIVERIES)
