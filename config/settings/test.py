@@ -31,3 +31,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"kezek-test-{os.getpid()}.sqlite3")
     }
+
+# Static files are not collected for tests; WhiteNoise would warn on every request about the missing folder.
+MIDDLEWARE = [name for name in MIDDLEWARE if name != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405

@@ -135,27 +135,51 @@ class WorkerProcess:
 
 @pytest.fixture(scope="session")
 def celery_worker_process(real_services):
-    """A live worker for the session; the test process sends tasks to it through Redis."""
-    from config.celery import app
-
+    """A live worker for the session, on its own queue, pointed at the test database."""
     queue = f"test-{os.getpid()}-{uuid.uuid4().hex[:6]}"
     worker = WorkerProcess(queue=queue, database_url=_test_database_url())
-    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
     worker.start()
     try:
         yield worker
     finally:
         worker.stop()
-        app.conf.task_always_eager, app.conf.task_default_queue = previous
+
+
+def _wait_until_idle(worker: WorkerProcess, timeout: float = 20.0) -> None:
+    """Waits until the worker runs, holds and schedules nothing, so no task of this test touches the database
+    while the next one flushes it (a TRUNCATE against a running task deadlocks)."""
+    from config.celery import app
+
+    inspector = app.control.inspect(destination=[worker.nodename], timeout=1.0)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        busy = 0
+        for answer in (inspector.active(), inspector.reserved(), inspector.scheduled()):
+            busy += sum(len(tasks) for tasks in (answer or {}).values())
+        if busy == 0 and app.connection_for_write().default_channel.client.llen(worker.queue) == 0:
+            return
+        time.sleep(0.2)
 
 
 @pytest.fixture
 def live_worker(celery_worker_process, transactional_db, settings):
-    """Per test: data is committed (the worker reads it) and tasks go through Redis to the live worker."""
+    """Per test: data is committed (the worker reads it) and tasks go through Redis to the live worker.
+
+    In-process (eager) tasks come back after the test, so tests that run later in this process are unaffected.
+    """
+    from config.celery import app
+
+    app.set_current()
+    assert app.conf.broker_url == settings.CELERY_BROKER_URL, "the test process must publish to the project broker"
+    previous = (app.conf.task_always_eager, app.conf.task_default_queue)
     settings.CELERY_TASK_ALWAYS_EAGER = False
-    return celery_worker_process
+    app.conf.task_always_eager = False
+    app.conf.task_default_queue = celery_worker_process.queue
+    try:
+        yield celery_worker_process
+    finally:
+        app.conf.task_always_eager, app.conf.task_default_queue = previous
+        _wait_until_idle(celery_worker_process)
 
 
 def wait_for(predicate, *, timeout: float = 30.0, interval: float = 0.2):
