@@ -13,7 +13,7 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 # How far back (by observed_at) the callers read reports for one estimate. Long enough to compare the current pace
 # with the pace at the same hour a day earlier (day/night rhythm) and to pair joined/crossed reports.
@@ -402,6 +402,35 @@ def normal_pace(*, history: Sequence[float]) -> float | None:
     values = [value for value in values if value >= NORMAL_EVENT_SHARE * upper]
     middle = len(values) // 2
     return values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def pace_memory_start(as_of: datetime) -> datetime:
+    """The start of the oldest hour ``normal_pace`` remembers at ``as_of``: the first whole UTC hour that begins
+    within ``NORMAL_MEMORY`` before it. Whole hours, so that a sliding memory keeps or drops an hour at once."""
+    earliest = as_of.astimezone(UTC) - NORMAL_MEMORY
+    floored = earliest.replace(minute=0, second=0, microsecond=0)
+    return floored if floored == earliest else floored + _HOUR
+
+
+def pace_history_hourly(points: Iterable[tuple[datetime, float | None]], *, as_of: datetime) -> list[float]:
+    """The hourly history ``normal_pace`` takes at ``as_of``, from a queue's earlier estimates.
+
+    ``points`` are ``(at, pace_level_per_hour)`` of the queue's estimates in time order (a pace may be None).
+    One value per UTC hour: the first known pace of each hour that starts at or after ``pace_memory_start(as_of)``,
+    from points strictly before ``as_of``. The service (from its stored history points) and ``replay_reports``
+    (from the results it has computed) both build the memory with it, so they remember the same paces.
+    """
+    start = pace_memory_start(as_of)
+    paces: list[float] = []
+    last_hour: datetime | None = None
+    for at, pace in points:
+        if pace is None or at < start or at >= as_of:
+            continue
+        hour = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        if hour != last_hour:
+            paces.append(pace)
+            last_hour = hour
+    return paces
 
 
 def estimate_wait(

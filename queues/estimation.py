@@ -30,7 +30,16 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
-from queues.domain import SAMPLE_WINDOW, QueueParams, Sample, estimate_wait, sample_from_report
+from queues.domain import (
+    SAMPLE_WINDOW,
+    QueueParams,
+    Sample,
+    estimate_wait,
+    normal_pace,
+    pace_history_hourly,
+    pace_memory_start,
+    sample_from_report,
+)
 from queues.models import Estimate, EstimatePoint, Queue, Report
 
 logger = logging.getLogger(__name__)
@@ -150,6 +159,25 @@ def estimate_samples_list(*, queue_id: int, as_of: datetime) -> list[Sample]:
     ]
 
 
+def estimate_pace_history_list(*, queue_id: int, as_of: datetime) -> list[float]:
+    """The queue's hourly pace memory at ``as_of``, what ``normal_pace`` takes: the first stored pace level of each
+    UTC hour of the past ``NORMAL_MEMORY`` (``pace_history_hourly``, as replay builds it).
+
+    Read as of ``as_of``'s history tick: the point of that tick is the one this refresh is about to write (or an
+    earlier refresh of the same tick wrote), so it is not part of the memory. One query on the unique
+    ``(queue, at)`` index: at most 2,016 rows of two columns (a week of 5-minute ticks).
+    """
+    tick = estimate_tick(as_of)
+    rows = (
+        EstimatePoint.objects.filter(
+            queue_id=queue_id, at__gte=pace_memory_start(tick), at__lt=tick, pace_per_hour__isnull=False
+        )
+        .order_by("at")
+        .values_list("at", "pace_per_hour")
+    )
+    return pace_history_hourly(rows, as_of=tick)
+
+
 def estimate_queue_ids_due(*, as_of: datetime) -> list[int]:
     """Queues the sweep refreshes: those with usable reports in the window, and those still showing an estimate
     (published or not yet stale) that must go stale once its reports have aged out.
@@ -167,9 +195,14 @@ def estimate_queue_ids_due(*, as_of: datetime) -> list[int]:
 def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
     """Recomputes the queue's estimate from the reports known at ``as_of`` and stores it.
 
+    The estimator is given the queue's normal pace (``normal_pace`` over the pace levels of the past week's history
+    points, :func:`estimate_pace_history_list`), the same memory ``replay_reports`` keeps; with less than
+    ``NORMAL_MIN_POINTS`` hours of history (a new queue) it falls back to the past day's pace.
+
     Upserts the queue's ``Estimate`` (``published`` when the estimator says it is publishable) and the history
-    point of ``as_of``'s 5-minute tick, so running it twice for the same ``as_of`` changes nothing. When no usable
-    report is left in the window, the last estimate is kept for the record but marked stale and unpublished.
+    point of ``as_of``'s 5-minute tick (with the pace level, the memory of later refreshes), so running it twice
+    for the same ``as_of`` changes nothing. When no usable report is left in the window, the last estimate is kept
+    for the record but marked stale and unpublished.
     Holds the queue's row lock for the whole computation, so concurrent refreshes of one queue run one after the
     other; an ``as_of`` older than the stored estimate's ``computed_at`` leaves it alone (a delayed task never
     rolls an estimate back). Alerts are evaluated inside the same transaction, under the same lock, so two
@@ -196,7 +229,10 @@ def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
         result = estimate_wait(
             samples=estimate_samples_list(queue_id=queue.pk, as_of=as_of),
             as_of=as_of,
-            queue=QueueParams(vehicle_spacing_m=queue.crossing.vehicle_spacing_m),
+            queue=QueueParams(
+                vehicle_spacing_m=queue.crossing.vehicle_spacing_m,
+                normal_per_hour=normal_pace(history=estimate_pace_history_list(queue_id=queue.pk, as_of=as_of)),
+            ),
         )
         if result is None:
             if current is None:
@@ -233,6 +269,7 @@ def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
                     "high_minutes": result.high_minutes,
                     "drivers": result.drivers,
                     "published": result.publishable,
+                    "pace_per_hour": result.pace_level_per_hour,
                 },
             )
         _alerts_evaluate_safely(queue_id=queue.pk, estimate=estimate, as_of=as_of)

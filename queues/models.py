@@ -189,6 +189,9 @@ class EstimatePoint(models.Model):
     high_minutes = models.PositiveIntegerField()
     drivers = models.PositiveIntegerField(default=0)
     published = models.BooleanField(default=False)
+    # The estimate's pace level (EstimateResult.pace_level_per_hour: trucks an hour, the day/night rhythm taken out):
+    # the memory the next refreshes take the queue's normal pace from. Null when the estimator could not tell.
+    pace_per_hour = models.FloatField(_("pace level per hour"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("estimate point")

@@ -2,7 +2,8 @@
 
 At tick ``t`` the estimator sees exactly what production would have had: the reports received by ``t`` and observed
 within ``SAMPLE_WINDOW`` before it, turned into samples by the same ``sample_from_report`` the service uses, and
-the queue's normal pace from its own earlier estimates (``normal_pace`` over ``NORMAL_MEMORY``).
+the queue's normal pace from its own earlier estimates (``normal_pace`` over ``pace_history_hourly``: the same
+hourly memory the service reads from its stored history points).
 
 Cost: reading is O(R log R) for R reports; each tick costs O(n log n) for the n reports inside the window of one
 queue (the window slides: reports enter once, in received order, and leave once), so the whole replay is
@@ -22,18 +23,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from queues.domain import (
-    NORMAL_MEMORY,
     SAMPLE_WINDOW,
     EstimateResult,
     QueueParams,
     Sample,
     estimate_wait,
     normal_pace,
+    pace_history_hourly,
+    pace_memory_start,
     sample_from_report,
 )
 
 _EVERY = re.compile(r"^(\d+)\s*([smhd])$")
-_PACE_EVERY = timedelta(hours=1)
 _OBSERVED_AT = operator.attrgetter("observed_at")
 _DEFAULT_SPACING_M = QueueParams().vehicle_spacing_m
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -41,6 +42,10 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 class ReplayInputError(ValueError):
     """A line of the report stream or an argument cannot be read."""
+
+
+def _hour_of(value: datetime) -> datetime:
+    return value.replace(minute=0, second=0, microsecond=0)
 
 
 def parse_every(text: str) -> timedelta:
@@ -110,7 +115,8 @@ class _QueueStream:
     cursor: int = 0
     starts_at: datetime | None = None  # its first report's received_at rounded down to a tick
     window: list[Sample] = field(default_factory=list)
-    paces: deque[tuple[datetime, float]] = field(default_factory=deque)  # about hourly, over NORMAL_MEMORY
+    # The first pace of each UTC hour within the normal-pace memory (what pace_history_hourly keeps of all ticks).
+    paces: deque[tuple[datetime, float]] = field(default_factory=deque)
 
 
 def read_report_lines(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -180,17 +186,21 @@ def replay(
             expired = bisect.bisect_left(stream.window, earliest, key=_OBSERVED_AT)
             if expired:
                 del stream.window[:expired]
-            while stream.paces and stream.paces[0][0] < tick - NORMAL_MEMORY:
+            remembered = pace_memory_start(tick)
+            while stream.paces and stream.paces[0][0] < remembered:
                 stream.paces.popleft()
             params = QueueParams(
                 vehicle_spacing_m=spacing.get(key[0], _DEFAULT_SPACING_M),
-                normal_per_hour=normal_pace(history=[pace for _, pace in stream.paces]) if remember_normal else None,
+                normal_per_hour=normal_pace(history=pace_history_hourly(stream.paces, as_of=tick))
+                if remember_normal
+                else None,
             )
             result = estimate_wait(samples=stream.window, as_of=tick, queue=params)
+            # Only the first pace of an hour is ever remembered: later ones of the same hour are not kept.
             if (
                 result is not None
                 and result.pace_level_per_hour is not None
-                and (not stream.paces or tick - stream.paces[-1][0] >= _PACE_EVERY)
+                and (not stream.paces or _hour_of(stream.paces[-1][0]) != _hour_of(tick))
             ):
                 stream.paces.append((tick, result.pace_level_per_hour))
             yield {
