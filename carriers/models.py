@@ -39,7 +39,9 @@ class Carrier(models.Model):
 
 
 class Driver(models.Model):
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="driver")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="driver"
+    )
     phone = PhoneNumberField(_("phone"), unique=True)
     name = models.CharField(_("name"), max_length=200, blank=True)
     citizenship = CountryField(_("citizenship"), blank=True)
@@ -103,7 +105,7 @@ class Device(models.Model):
     driver = models.ForeignKey(Driver, on_delete=models.CASCADE, related_name="devices")
     auth_token = models.OneToOneField(settings.KNOX_TOKEN_MODEL, on_delete=models.CASCADE, related_name="device")
     name = models.CharField(_("device"), max_length=200)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("device")

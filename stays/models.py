@@ -97,14 +97,18 @@ class StayRule(models.Model):
 class DriverRegime(models.Model):
     """A regime or exemption recorded for one driver (e.g. an approved ruID application)."""
 
-    driver = models.ForeignKey("carriers.Driver", on_delete=models.CASCADE, related_name="regimes")
+    driver = models.ForeignKey(
+        "carriers.Driver", verbose_name=_("driver"), on_delete=models.CASCADE, related_name="regimes"
+    )
     regime = models.CharField(_("regime"), max_length=64)
     valid_from = models.DateField(_("valid from"), null=True, blank=True)
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
     source = models.CharField(_("source"), max_length=500, blank=True)
-    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("set by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("driver regime")
@@ -140,25 +144,47 @@ class StayEvent(models.Model):
         DISPATCHER = "dispatcher", _("dispatcher")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    driver = models.ForeignKey("carriers.Driver", on_delete=models.CASCADE, related_name="stay_events")
+    driver = models.ForeignKey(
+        "carriers.Driver", verbose_name=_("driver"), on_delete=models.CASCADE, related_name="stay_events"
+    )
     country = CountryField(_("country"))
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     date = models.DateField(_("date"))
     crossing = models.ForeignKey(
-        "queues.Crossing", null=True, blank=True, on_delete=models.SET_NULL, related_name="stay_events"
+        "queues.Crossing",
+        verbose_name=_("crossing"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stay_events",
     )
     source = models.CharField(_("source"), max_length=16, choices=Source.choices)
     # The crowd report that produced it, if any: a resent report never records its crossing twice.
     report = models.ForeignKey(
-        "queues.Report", null=True, blank=True, on_delete=models.SET_NULL, related_name="stay_events"
+        "queues.Report",
+        verbose_name=_("report"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="stay_events",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
     deleted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("deleted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
 
     class Meta:
@@ -196,12 +222,16 @@ class RegistryCheck(models.Model):
         CLEAR = "clear", _("clear")
         LISTED = "listed", _("listed")
 
-    driver = models.ForeignKey("carriers.Driver", on_delete=models.CASCADE, related_name="registry_checks")
+    driver = models.ForeignKey(
+        "carriers.Driver", verbose_name=_("driver"), on_delete=models.CASCADE, related_name="registry_checks"
+    )
     status = models.CharField(_("status"), max_length=8, choices=Status.choices)
     checked_on = models.DateField(_("checked on"))
-    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("checked by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
     note = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("registry check")
