@@ -12,19 +12,19 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 
 from carriers.admin_tenancy import CarrierScopedInline, is_dispatcher
 from stays import selectors, services
 from stays.domain import RISK_RANK
 from stays.models import DriverRegime, RegistryCheck, StayEvent, StayStatusSnapshot
 
-RISK_LABELS = {
-    "ok": _("ok"),
-    "watch": _("watch"),
-    "high": _("high"),
-    "overstay": _("overstay"),
-    "listed": _("listed"),
+RISK_LABELS = {  # in context: "high" is also an estimate's confidence, of another gender in Russian
+    "ok": pgettext_lazy("stay risk", "ok"),
+    "watch": pgettext_lazy("stay risk", "watch"),
+    "high": pgettext_lazy("stay risk", "high"),
+    "overstay": pgettext_lazy("stay risk", "overstay"),
+    "listed": pgettext_lazy("stay risk", "listed"),
 }
 RISK_COLOURS = {"ok": "#2e7d32", "watch": "#f9a825", "high": "#ef6c00", "overstay": "#c62828", "listed": "#4a148c"}
 RANK_TO_RISK = {rank: risk for risk, rank in RISK_RANK.items()}
