@@ -21,3 +21,5 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 WEBHOOK_ALLOW_PRIVATE_TARGETS = False
+# No default: the console backend would print sign-in codes to the logs of a production server.
+SMS_BACKEND = env.str("SMS_BACKEND")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from rest_framework_api_key.models import APIKey
 
 from queues import alerts
 from queues.models import AlertDelivery, AlertSubscription, PartnerKey
@@ -183,3 +184,8 @@ class AlertDeliveryAdmin(SuperuserOnlyAdmin):
     @admin.display(description=_("attempts log"))
     def attempt_log_pretty(self, obj):
         return format_html("<pre>{}</pre>", json.dumps(obj.attempt_log, indent=2, ensure_ascii=False))
+
+
+# The library's own APIKey model is not used (partner keys are PartnerKey); keep its admin out of the way.
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
