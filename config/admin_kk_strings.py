@@ -14,6 +14,10 @@ translate, then ``python manage.py compilemessages --ignore=.venv`` (commit the 
 Keep a msgid here as long as Django's ``kk`` catalogue lacks it (or translates it wrongly); compare with
 Django's ``ru`` catalogue after upgrades.
 A msgid that the project's own code also uses (e.g. "Filter") is fine twice: gettext merges them.
+
+The admin's JavaScript catalogue (calendar, time picker, "%(sel)s of %(cnt)s selected", filter widgets) is
+``locale/kk/LC_MESSAGES/djangojs.po``, complete and maintained by hand: the project has no JavaScript strings
+of its own, so do not run ``makemessages -d djangojs`` over it.
 """
 
 from django.utils.translation import gettext_noop, ngettext_lazy

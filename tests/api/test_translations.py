@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import gettext
+import json
 import re
 from collections import Counter
 from datetime import date
@@ -275,6 +276,14 @@ def test_the_driver_list_uses_the_completed_kazakh_admin_strings(dispatcher, car
     assert "Орындау" in html  # "Go"
 
 
+@pytest.mark.django_db
+def test_the_admin_calendar_and_selection_counter_are_in_kazakh(dispatcher):
+    script = dispatcher_browser(dispatcher, "kk").get("/admin/jsi18n/").content.decode()  # strings JSON-escaped
+
+    assert f'"January": {json.dumps("Қаңтар")}' in script
+    assert json.dumps("%(cnt)s ішінен %(sel)s таңдалды") in script  # "%(sel)s of %(cnt)s selected"
+
+
 # --- the catalogues -----------------------------------------------------------------------------------------------
 def parse_po(path: Path) -> list[dict]:
     """The entries of a .po file: msgctxt, msgid, msgid_plural, msgstr (a list of forms), flags, obsolete."""
@@ -324,8 +333,8 @@ def parse_po(path: Path) -> list[dict]:
     return entries
 
 
-def catalogue(language: str) -> tuple[dict, list[dict]]:
-    entries = parse_po(LOCALE / language / "LC_MESSAGES" / "django.po")
+def catalogue(language: str, domain: str = "django") -> tuple[dict, list[dict]]:
+    entries = parse_po(LOCALE / language / "LC_MESSAGES" / f"{domain}.po")
     header = next(entry for entry in entries if entry["msgid"] == "")
     meta = dict(line.split(": ", 1) for line in header["msgstr"][0].splitlines() if ": " in line)
     return meta, [entry for entry in entries if entry["msgid"] != ""]
@@ -334,14 +343,17 @@ def catalogue(language: str) -> tuple[dict, list[dict]]:
 PLACEHOLDER = re.compile(r"%%|%\(\w+\)[sdrif]|%[sdrif]|\{\w*\}")
 
 
-@pytest.mark.parametrize("language", ["ru", "kk"])
-def test_every_msgid_has_a_translation_and_none_is_fuzzy(language):
-    meta, entries = catalogue(language)
+CATALOGUES = [("ru", "django"), ("kk", "django"), ("kk", "djangojs")]
+
+
+@pytest.mark.parametrize(("language", "domain"), CATALOGUES)
+def test_every_msgid_has_a_translation_and_none_is_fuzzy(language, domain):
+    meta, entries = catalogue(language, domain)
     nplurals = int(re.search(r"nplurals=(\d+)", PLURAL_FORMS[language]).group(1))
 
     assert meta["Language"] == language
     assert meta["Plural-Forms"] == PLURAL_FORMS[language]
-    assert len(entries) > 500
+    assert len(entries) > (500 if domain == "django" else 70)
     for entry in entries:
         assert not entry.get("obsolete"), entry["msgid"]
         assert "fuzzy" not in entry.get("flags", set()), entry["msgid"]
@@ -350,9 +362,9 @@ def test_every_msgid_has_a_translation_and_none_is_fuzzy(language):
         assert all(form.strip() for form in entry["msgstr"]), entry["msgid"]
 
 
-@pytest.mark.parametrize("language", ["ru", "kk"])
-def test_translations_keep_every_placeholder(language):
-    _, entries = catalogue(language)
+@pytest.mark.parametrize(("language", "domain"), CATALOGUES)
+def test_translations_keep_every_placeholder(language, domain):
+    _, entries = catalogue(language, domain)
 
     for entry in entries:
         source = Counter(PLACEHOLDER.findall(entry.get("msgid_plural", entry["msgid"])))
@@ -360,10 +372,10 @@ def test_translations_keep_every_placeholder(language):
             assert Counter(PLACEHOLDER.findall(form)) == source, (entry["msgid"], form)
 
 
-@pytest.mark.parametrize("language", ["ru", "kk"])
-def test_the_committed_mo_file_is_compiled_from_the_po_file(language):
-    _, entries = catalogue(language)
-    with (LOCALE / language / "LC_MESSAGES" / "django.mo").open("rb") as handle:
+@pytest.mark.parametrize(("language", "domain"), CATALOGUES)
+def test_the_committed_mo_file_is_compiled_from_the_po_file(language, domain):
+    _, entries = catalogue(language, domain)
+    with (LOCALE / language / "LC_MESSAGES" / f"{domain}.mo").open("rb") as handle:
         compiled = gettext.GNUTranslations(handle)._catalog
 
     for entry in entries:
