@@ -170,6 +170,28 @@ DJANGO_KK_COMPLETION = (
     gettext_noop("Date:"),
     gettext_noop("Password reset"),
     gettext_noop("Password change"),
+    gettext_noop("Home"),
+    gettext_noop("Items must be selected in order to perform actions on them. No items have been changed."),
+    gettext_noop("Click here to select the objects across all pages"),
+    gettext_noop("Enter a new password for the user <strong>%(username)s</strong>."),
+    gettext_noop(
+        "Deleting the %(object_name)s '%(escaped_object)s' would result in deleting related objects, but your account doesn't have permission to delete the following types of objects:"
+    ),
+    gettext_noop(
+        "Deleting the %(object_name)s '%(escaped_object)s' would require deleting the following protected related objects:"
+    ),
+    gettext_noop(
+        'Are you sure you want to delete the %(object_name)s "%(escaped_object)s"? All of the following related items will be deleted:'
+    ),
+    gettext_noop(
+        "Deleting the selected %(objects_name)s would result in deleting related objects, but your account doesn't have permission to delete the following types of objects:"
+    ),
+    gettext_noop(
+        "Deleting the selected %(objects_name)s would require deleting the following protected related objects:"
+    ),
+    gettext_noop(
+        "Are you sure you want to delete the selected %(objects_name)s? All of the following objects and their related items will be deleted:"
+    ),
     # django.contrib.contenttypes
     gettext_noop("Content Types"),
     gettext_noop("Content type %(ct_id)s object has no associated model"),
