@@ -31,6 +31,9 @@ class Crossing(models.Model):
     coord_kind = models.CharField(_("coordinate kind"), max_length=16, choices=CoordKind.choices)
     coord_source = models.TextField(_("coordinate source"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
+    # Each country dates a border crossing by its own local calendar (IANA zones; e.g. Asia/Oral, Europe/Saratov).
+    time_zone_a = models.CharField(_("time zone, side A"), max_length=64, blank=True)
+    time_zone_b = models.CharField(_("time zone, side B"), max_length=64, blank=True)
     # Metres of road one queued truck takes (truck plus gap): turns a reported distance into a position.
     vehicle_spacing_m = models.FloatField(_("metres per queued truck"), default=20.0)
     active = models.BooleanField(_("active"), default=True)

@@ -16,6 +16,7 @@ from django_countries import countries
 from carriers.models import Dispatcher, Driver, Notification
 from carriers.push import notification_push
 from config.errors import NotFound, ValidationFailed
+from queues.catalogue import crossing_local_date
 from queues.models import Crossing
 from stays import domain, selectors
 from stays.models import DriverRegime, RegistryCheck, StayEvent, StayEventAudit, StayStatusSnapshot
@@ -127,11 +128,33 @@ def stay_event_delete(*, event: StayEvent, actor, as_of: datetime, note: str = "
 
 
 def stay_crossing_record(
-    *, driver, report_id, crossing_id: int | None, from_country: str, to_country: str, crossed_on: date
+    *,
+    driver,
+    report_id,
+    crossing_id: int | None,
+    from_country: str,
+    to_country: str,
+    crossed_on: date | None = None,
+    crossed_at: datetime | None = None,
 ) -> list[StayEvent]:
     """Records the exit from ``from_country`` and the entry into ``to_country`` for a ``crossed`` report,
     where a stay rule could apply to the driver (never their own country). Idempotent per report; never
-    raises for inconsistent history (a crowd report must not be refused for it): such events are skipped."""
+    raises for inconsistent history (a crowd report must not be refused for it): such events are skipped.
+
+    With ``crossed_at`` each country dates the crossing by its own local calendar at that crossing (at
+    Sharbakty–Kulunda, 23:30 in Pavlodar is already 01:30 next day in Altai Krai); ``crossed_on`` is used as is
+    otherwise.
+    """
+    if crossed_at is not None:
+        crossing = Crossing.objects.filter(pk=crossing_id).first() if crossing_id else None
+        dates = {
+            country.upper(): crossing_local_date(crossing=crossing, country=country, at=crossed_at)
+            for country in (from_country, to_country)
+        }
+    elif crossed_on is not None:
+        dates = {from_country.upper(): crossed_on, to_country.upper(): crossed_on}
+    else:
+        raise TypeError("stay_crossing_record needs crossed_at or crossed_on")
     citizenship = str(driver.citizenship or "").upper()
     rules = selectors.stay_rules_list()
     created: list[StayEvent] = []
@@ -143,8 +166,9 @@ def stay_crossing_record(
                 continue
             if StayEvent.objects.filter(report_id=report_id, country=country, kind=kind).exists():
                 continue
-            new = domain.Event(country=country, kind=kind, on=crossed_on)
-            problems = domain.event_sequence_problems(existing=existing, new=new, today=crossed_on)
+            on = dates[country]
+            new = domain.Event(country=country, kind=kind, on=on)
+            problems = domain.event_sequence_problems(existing=existing, new=new, today=on)
             if problems:
                 logger.info(
                     "crossing not recorded as a stay event: inconsistent with history",
@@ -157,7 +181,7 @@ def stay_crossing_record(
                         driver=driver,
                         country=country,
                         kind=kind,
-                        date=crossed_on,
+                        date=on,
                         crossing_id=crossing_id,
                         source=StayEvent.Source.REPORT,
                         report_id=report_id,

@@ -81,3 +81,27 @@ def test_a_round_trip_closes_the_stay(driver):
     events = crossed(driver, "RU-KZ", date(2025, 5, 9))
 
     assert [(str(event.country), event.kind, event.date) for event in events] == [("RU", "exit", date(2025, 5, 9))]
+
+
+def test_a_crossing_after_midnight_on_one_side_is_dated_by_each_country_own_calendar(db):
+    from datetime import UTC, date, datetime
+
+    from queues.models import Crossing
+    from stays.models import StayEvent
+    from stays.services import stay_crossing_record
+    from tests.factories import DriverFactory
+
+    driver = DriverFactory(citizenship="UZ")  # rules apply on both sides: KZ (other visa-free) and RU
+    crossing = Crossing.objects.get(slug="sharbakty-kulunda")  # Pavlodar UTC+5, Altai Krai UTC+7
+    crossed_at = datetime(2026, 3, 31, 18, 30, tzinfo=UTC)
+    stay_crossing_record(
+        driver=driver,
+        report_id=None,
+        crossing_id=crossing.pk,
+        from_country="KZ",
+        to_country="RU",
+        crossed_at=crossed_at,
+    )
+    stay_events = {event.country: event.date for event in StayEvent.objects.filter(driver=driver)}
+
+    assert stay_events.get("RU") == date(2026, 4, 1)
