@@ -51,6 +51,23 @@ class Crossing(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        for field in ("time_zone_a", "time_zone_b"):
+            value = getattr(self, field)
+            if not value:
+                continue
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                errors[field] = _("Not a known time zone; use an IANA name such as Asia/Almaty.")
+        if errors:
+            raise ValidationError(errors)
+
 
 class Queue(models.Model):
     """One crossing in one direction (``KZ-RU``); trucks only."""

@@ -30,7 +30,7 @@ class CrossingAdmin(admin.ModelAdmin):
     readonly_fields = ("updated_at",)
     fieldsets = (
         (None, {"fields": ("slug", "active", "name", "name_ru", "name_kk")}),
-        (_("Countries"), {"fields": ("country_a", "region_a", "country_b", "region_b")}),
+        (_("Countries"), {"fields": ("country_a", "region_a", "time_zone_a", "country_b", "region_b", "time_zone_b")}),
         (_("Location"), {"fields": ("lat", "lon", "coord_kind", "coord_source", "vehicle_spacing_m")}),
         (_("Notes"), {"fields": ("notes", "updated_at")}),
     )
