@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-load lint format install migrate demo worker beat clean
+.PHONY: run test bench bench-load lint format install migrate demo worker beat messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ bench: install
 # The load benchmark alone (gunicorn + PostgreSQL + Redis + Celery under wrk); see docs/benchmarks.md.
 bench-load: install
 	$(PY) bench/load.py
+
+# Refreshes the ru/kk catalogues from the source (GNU gettext needed) and compiles them.
+messages: install
+	$(PY) manage.py makemessages -l ru -l kk --ignore=.venv --ignore=tests --ignore=bench --no-obsolete
+	cd locale && ../$(PY) ../manage.py compilemessages
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO
