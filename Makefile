@@ -44,7 +44,7 @@ bench-load: install
 # Refreshes the ru/kk catalogues from the source (GNU gettext needed) and compiles them.
 messages: install
 	$(PY) manage.py makemessages -l ru -l kk --ignore=.venv --ignore=tests --ignore=bench --no-obsolete
-	cd locale && ../$(PY) ../manage.py compilemessages
+	$(PY) manage.py compilemessages --ignore=.venv
 
 worker: install
 	$(VENV)/bin/celery -A config worker --loglevel=INFO
