@@ -172,6 +172,16 @@ def device_sign_out(*, auth_token: AuthToken) -> None:
     auth_token.delete()
 
 
+def auth_tokens_purge(*, as_of: datetime) -> int:
+    """Deletes device tokens (and their Devices) whose expiry has passed; returns how many tokens.
+
+    Authentication refuses an expired token on its own; this only keeps the table small (knox's own class
+    did it on every request, scanning the user's tokens).
+    """
+    _deleted, counts = AuthToken.objects.filter(expiry__lt=as_of).delete()
+    return counts.get(AuthToken._meta.label, 0)
+
+
 def one_time_codes_purge(*, as_of: datetime, keep: timedelta = timedelta(days=1)) -> int:
     """Deletes sign-in codes that expired more than ``keep`` ago; returns how many."""
     deleted, _counts = OneTimeCode.objects.filter(expires_at__lt=as_of - keep).delete()
