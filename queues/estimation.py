@@ -102,7 +102,11 @@ def estimate_as_dict(estimate: Estimate | None) -> dict[str, Any] | None:
 
 def _usable_reports(*, as_of: datetime):
     """Reports the estimator may use at ``as_of``: trusted reports of trusted drivers, received by ``as_of``,
-    observed within ``SAMPLE_WINDOW`` before it (the estimator ignores later observations itself)."""
+    observed within ``SAMPLE_WINDOW`` before it (the estimator ignores later observations itself).
+
+    Reports not yet processed after ingest (``processed_at`` empty: no visit and no plausibility flags yet) count
+    too: a refresh never waits for processing, and the estimator is robust to the odd outlier; processing asks
+    for another refresh when it flags a report, so the flags reach the estimate shortly after."""
     return Report.objects.filter(
         trusted=True,
         driver__trusted=True,

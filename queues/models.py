@@ -149,6 +149,9 @@ class Report(models.Model):
     content_hash = models.CharField(max_length=64)
     flags = models.JSONField(_("flags"), default=list, blank=True)
     trusted = models.BooleanField(_("trusted"), default=True)
+    # Set once the report was put into its visit, flagged and (``crossed``) recorded as stay events; ingest stores
+    # reports unprocessed and ``queues.services.reports_process`` does the rest after commit.
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("report")
@@ -157,6 +160,12 @@ class Report(models.Model):
         indexes = [
             models.Index(fields=["queue", "observed_at"]),
             models.Index(fields=["driver", "observed_at"]),
+            # Small: only the reports still waiting for processing (the per-driver load and the sweep).
+            models.Index(
+                fields=["driver", "received_at"],
+                condition=Q(processed_at__isnull=True),
+                name="report_unprocessed_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

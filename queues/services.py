@@ -1,4 +1,4 @@
-"""Writes for crowd reports and queue visits: batch ingest, trust marks, location purge."""
+"""Writes for crowd reports and queue visits: batch ingest, processing after commit, trust marks, location purge."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import logging
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 
@@ -18,6 +21,7 @@ from queues import estimation
 from queues.models import Report, Visit
 from queues.selectors import queue_catalogue
 from queues.validation import (
+    FLAG_FAR,
     VISIT_GAP,
     ValidReport,
     VisitReport,
@@ -53,127 +57,347 @@ def report_batch_ingest(
     (this driver sent this id with other content); ``rejected`` with ``errors`` by field (invalid, or an id
     that is not the caller's, which is refused exactly like an invalid id). A bad item never stops the others.
 
-    Idempotent under concurrent retries: the report's primary key is the client's UUID, a driver's batches
-    are serialised by a lock on the driver row (SQLite: the IMMEDIATE transaction), and rows are inserted with
-    ON CONFLICT DO NOTHING and read back, so a race with another driver over one id cannot store it twice.
+    The request does only the write that must precede the answer: the items are validated in memory (the catalogue
+    is cached), the valid ones inserted by one ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id``, and only
+    the ids it did not return (already stored: a resend, a conflict, or another driver's id) are read back, by one
+    SELECT, to classify them. The primary key is the guard of idempotency: eight clients retrying one batch at
+    once store each report once, with no lock on the driver.
 
-    New reports are grouped into the driver's visits, get plausibility flags, record stay events for
-    ``crossed``, and ask for the touched queues' estimates to be refreshed after commit.
+    New reports are stored unprocessed (``processed_at`` empty). After commit, one coalesced
+    ``queues.reports_process`` task per driver puts them into visits, flags the implausible ones and records
+    stay events for ``crossed`` (:func:`reports_process`; in-process without a broker), and the touched queues'
+    estimates are asked to refresh. Neither can fail the request: a lost task is caught up by the minute sweep.
     """
-    if connection.vendor != "sqlite":
-        # Serialises this driver's batches (visits are read, regrouped and written back). SQLite already runs
-        # one writing transaction at a time (transaction_mode IMMEDIATE).
-        list(Driver.objects.select_for_update().filter(pk=driver.pk).values_list("pk", flat=True))
-
     results: list[dict[str, Any]] = [{"id": _echo_id(item.get("id")), "status": REJECTED} for item in items]
-    ids = {parsed for item in items if (parsed := report_id_parse(item.get("id"))) is not None}
-    stored = {
-        row[0]: (row[1], row[2])
-        for row in Report.objects.filter(id__in=ids).values_list("id", "driver_id", "content_hash")
-    }
-
     queues, crossing_slugs = queue_catalogue()
-    candidates: dict[uuid.UUID, tuple[int, ValidReport]] = {}
-    batch_hashes: dict[uuid.UUID, str] = {}
+    candidates: dict[uuid.UUID, tuple[int, ValidReport]] = {}  # first valid item of each id
+    repeats: list[tuple[int, uuid.UUID, str]] = []  # a later item of an id already among the candidates
+    invalid_ids: dict[int, tuple[uuid.UUID, str]] = {}  # an invalid item may still be a resend of a stored one
     for index, item in enumerate(items):
-        result = results[index]
         report_id = report_id_parse(item.get("id"))
-        if report_id is not None and report_id in stored:
-            owner_id, stored_hash = stored[report_id]
-            if owner_id != driver.pk:
-                result["errors"] = {"id": [invalid_id_message()]}
-                continue
-            result["status"] = DUPLICATE if report_content_hash(item) == stored_hash else CONFLICT
-            continue
-        if report_id is not None and report_id in batch_hashes:
-            result["status"] = DUPLICATE if report_content_hash(item) == batch_hashes[report_id] else CONFLICT
+        if report_id is not None and report_id in candidates:
+            repeats.append((index, report_id, report_content_hash(item)))
             continue
         valid, errors = report_validate(item, queues=queues, crossing_slugs=crossing_slugs, received_at=received_at)
         if valid is None:
-            result["errors"] = errors
+            results[index]["errors"] = errors
+            if report_id is not None:
+                invalid_ids[index] = (report_id, report_content_hash(item))
             continue
-        batch_hashes[valid.id] = valid.content_hash
         candidates[valid.id] = (index, valid)
 
-    if not candidates:
-        return results
-
-    Report.objects.bulk_create(
-        [
-            Report(
-                id=valid.id,
-                driver_id=driver.pk,
-                queue_id=valid.queue.queue_id,
-                kind=valid.kind,
-                observed_at=valid.observed_at,
-                received_at=received_at,
-                position=valid.position,
-                distance_m=valid.distance_m,
-                waited_minutes=valid.waited_minutes,
-                # Coordinates are kept only where an operator may need them: a report flagged as far from the
-                # crossing (docs/privacy.md). The distance check itself needs no stored coordinates.
-                lat=valid.lat if valid.far else None,
-                lon=valid.lon if valid.far else None,
-                content_hash=valid.content_hash,
-                flags=["far"] if valid.far else [],
+    inserted = _reports_insert(driver_id=driver.pk, reports=[valid for _, valid in candidates.values()], at=received_at)
+    lookup = {report_id for report_id in candidates if report_id not in inserted}
+    lookup.update(report_id for report_id, _ in invalid_ids.values() if report_id not in inserted)
+    stored: dict[uuid.UUID, tuple[int, str]] = {}
+    if lookup:
+        stored = {
+            report_id: (owner_id, content_hash)
+            for report_id, owner_id, content_hash in Report.objects.filter(id__in=lookup).values_list(
+                "id", "driver_id", "content_hash"
             )
-            for _, valid in candidates.values()
-        ],
-        # PostgreSQL: ON CONFLICT DO NOTHING, then the read-back below. SQLite's equivalent (INSERT OR IGNORE) would
-        # also swallow CHECK and NOT NULL failures; it needs none, as its writers never overlap.
-        ignore_conflicts=connection.vendor != "sqlite",
-    )
-    if connection.vendor != "sqlite":
-        # Another driver may have inserted one of these ids between our read and our insert; it is theirs.
-        owners = dict(Report.objects.filter(id__in=candidates).values_list("id", "driver_id"))
-        for report_id in [rid for rid, owner in owners.items() if owner != driver.pk]:
-            index, _valid = candidates.pop(report_id)
+        }
+
+    def classify(index: int, report_id: uuid.UUID, content_hash: str) -> None:
+        owner_id, stored_hash = stored.get(report_id, (None, None))
+        if owner_id != driver.pk:
+            # Another driver's id (or, in a race with its deletion, nobody's): refused like an unusable id.
+            results[index]["status"] = REJECTED
             results[index]["errors"] = {"id": [invalid_id_message()]}
+            return
+        results[index].pop("errors", None)
+        results[index]["status"] = DUPLICATE if content_hash == stored_hash else CONFLICT
 
-    created = [valid for _, valid in candidates.values()]
-    if not created:
-        return results
-    for index, _valid in candidates.values():
-        results[index]["status"] = CREATED
-    _visits_regroup(driver=driver, created=created)
+    for report_id, (index, valid) in candidates.items():
+        if report_id in inserted:
+            results[index]["status"] = CREATED
+        else:
+            classify(index, report_id, valid.content_hash)
+    for index, report_id, content_hash in repeats:
+        if report_id in inserted:
+            results[index]["status"] = DUPLICATE if content_hash == candidates[report_id][1].content_hash else CONFLICT
+        else:
+            classify(index, report_id, content_hash)
+    for index, (report_id, content_hash) in invalid_ids.items():
+        if report_id in stored and report_id not in inserted:
+            classify(index, report_id, content_hash)
 
-    for valid in created:
-        if valid.kind == "crossed":
-            stay_services.stay_crossing_record(
-                driver=driver,
-                report_id=valid.id,
-                crossing_id=valid.queue.crossing_id,
-                from_country=valid.queue.from_country,
-                to_country=valid.queue.to_country,
-                crossed_on=valid.observed_at.astimezone(UTC).date(),
+    if inserted:
+        transaction.on_commit(partial(_process_send_coalesced, driver_id=driver.pk), robust=True)
+        estimation.estimate_refresh_request(
+            queue_ids=sorted(
+                {valid.queue.queue_id for report_id, (_, valid) in candidates.items() if report_id in inserted}
             )
-    estimation.estimate_refresh_request(queue_ids=sorted({valid.queue.queue_id for valid in created}))
+        )
     return results
 
 
-def _visits_regroup(*, driver: Driver, created: Sequence[ValidReport]) -> None:
-    """Puts newly stored reports into the driver's visits and flags the implausible ones.
+# Columns of a new report, in the order of the INSERT's values.
+_INSERT_FIELDS = (
+    "id",
+    "driver_id",
+    "queue_id",
+    "kind",
+    "observed_at",
+    "received_at",
+    "position",
+    "distance_m",
+    "waited_minutes",
+    "lat",
+    "lon",
+    "content_hash",
+    "flags",
+    "trusted",
+)
 
-    Reads the driver's visits on the touched queues that could take or neighbour the new reports (within
-    VISIT_GAP of them), regroups those visits' reports together with the new ones by ``observed_at`` (so the
-    arrival order does not matter), keeps each visit's id where its reports stay together, and writes back.
+
+def _reports_insert(*, driver_id: int, reports: Sequence[ValidReport], at: datetime) -> set[uuid.UUID]:
+    """Inserts the reports whose id is not stored yet, in one statement; returns the ids it inserted.
+
+    ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`` on PostgreSQL and on SQLite 3.35+: only a primary key
+    conflict is skipped (CHECK and NOT NULL failures still raise, unlike SQLite's INSERT OR IGNORE), and rows
+    another transaction inserted concurrently are skipped too (PostgreSQL waits for it to commit or roll back).
     """
-    by_queue: dict[int, list[VisitReport]] = defaultdict(list)
-    new_reports: dict[uuid.UUID, ValidReport] = {}
-    for valid in created:
-        by_queue[valid.queue.queue_id].append(
-            VisitReport(
-                id=valid.id,
-                kind=valid.kind,
-                observed_at=valid.observed_at,
-                position=valid.position,
-                waited_minutes=valid.waited_minutes,
+    if not reports:
+        return set()
+    by_name = {field.attname: field for field in Report._meta.concrete_fields}
+    fields = [by_name[name] for name in _INSERT_FIELDS]
+    rows = [
+        (
+            valid.id,
+            driver_id,
+            valid.queue.queue_id,
+            valid.kind,
+            valid.observed_at,
+            at,
+            valid.position,
+            valid.distance_m,
+            valid.waited_minutes,
+            # Coordinates are kept only where an operator may need them: a report flagged as far from the
+            # crossing (docs/privacy.md). The distance check itself needs no stored coordinates.
+            valid.lat if valid.far else None,
+            valid.lon if valid.far else None,
+            valid.content_hash,
+            [FLAG_FAR] if valid.far else [],
+            True,
+        )
+        for valid in reports
+    ]
+    quote = connection.ops.quote_name
+    pk_column = quote(Report._meta.pk.column)
+    returning = connection.features.can_return_rows_from_bulk_insert
+    if not returning:
+        # SQLite before 3.35 has no RETURNING; its writers never overlap (IMMEDIATE transactions), so what is
+        # not stored before the insert is exactly what the insert stores.
+        stored = set(Report.objects.filter(id__in=[row[0] for row in rows]).values_list("id", flat=True))
+        rows = [row for row in rows if row[0] not in stored]
+        if not rows:
+            return set()
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = quote(Report._meta.db_table)
+    columns = ", ".join(quote(field.column) for field in fields)
+    values = ", ".join([placeholders] * len(rows))
+    # Only the model's own table and column names are formatted in; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT ({pk_column}) DO NOTHING"  # noqa: S608
+    params = [
+        field.get_db_prep_save(value, connection) for row in rows for field, value in zip(fields, row, strict=True)
+    ]
+    with connection.cursor() as cursor:
+        if not returning:
+            cursor.execute(sql, params)
+            return {row[0] for row in rows}
+        cursor.execute(f"{sql} RETURNING {pk_column}", params)
+        returned = cursor.fetchall()
+    return {value if isinstance(value, uuid.UUID) else uuid.UUID(value) for (value,) in returned}
+
+
+# --- Processing after commit ---------------------------------------------------------------------------------------
+# The first batch of a burst asks for processing this many seconds later; the driver's next batches ride along.
+PROCESS_COALESCE_SECONDS = 1
+# Lifetime of a driver's "processing pending" flag: it expires on its own, so a lost task delays request-driven
+# processing by at most this long, and the minute sweep processes the reports regardless of the flag.
+PROCESS_PENDING_TTL_SECONDS = 60
+# The sweep takes reports left unprocessed this long after they were received (their own task is late or lost).
+PROCESS_SWEEP_AGE = timedelta(seconds=30)
+# Tasks sent by the sweep expire if no worker took them within this long; the next sweep sends fresh ones.
+PROCESS_SWEEP_TASK_EXPIRES_SECONDS = 120
+
+
+def reports_process_pending_key(driver_id: int) -> str:
+    """The cache key of the driver's "processing pending" flag; it names the database (one Redis may serve
+    several databases whose driver ids coincide)."""
+    return f"reports-process-pending:{connection.settings_dict['NAME']}:{driver_id}"
+
+
+def _process_send_coalesced(*, driver_id: int) -> None:
+    key = reports_process_pending_key(driver_id)
+    if not cache.add(key, 1, timeout=PROCESS_PENDING_TTL_SECONDS):
+        return  # a task is already on its way and will see these reports
+    if not _process_send(driver_id=driver_id, countdown=PROCESS_COALESCE_SECONDS):
+        cache.delete(key)  # let the next batch try again
+
+
+def _process_send(*, driver_id: int, countdown: int = 0, expires: int | None = None) -> bool:
+    """Sends one processing task; ``False`` (logged) when it could not be sent or, in-process, when it failed."""
+    from queues.tasks.reports import reports_process as reports_process_task
+
+    try:
+        reports_process_task.apply_async(kwargs={"driver_id": driver_id}, countdown=countdown, expires=expires)
+    except Exception:
+        # Broker unreachable (or, in-process, the processing itself failed): the reports are stored all the same
+        # and the minute sweep processes them once the broker is back.
+        logger.warning(
+            "report processing not sent; the sweep will catch up", extra={"driver_id": driver_id}, exc_info=True
+        )
+        return False
+    return True
+
+
+def reports_process_pending(*, driver_id: int, as_of: datetime) -> int:
+    """Runs requested processing: clears the driver's pending flag first, so that batches arriving while this
+    one runs ask for another run, then :func:`reports_process`."""
+    cache.delete(reports_process_pending_key(driver_id))
+    return reports_process(driver_id=driver_id, as_of=as_of)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A stored, unprocessed report, as processing needs it."""
+
+    id: uuid.UUID
+    queue_id: int
+    kind: str
+    observed_at: datetime
+    position: int | None
+    waited_minutes: int | None
+    far: bool
+    visit_id: int | None
+    crossing_id: int
+    from_country: str
+    to_country: str
+
+
+def reports_process(*, driver_id: int, as_of: datetime) -> int:
+    """Does for the driver's unprocessed reports what must follow their ingest; returns how many it processed.
+
+    Under the driver's row lock (``FOR NO KEY UPDATE``: it serialises processing runs of one driver but does not
+    hold up the inserts of their new reports), it puts the reports into visits (by ``observed_at``, whatever the
+    arrival order), flags the implausible ones, records stay events for ``crossed`` reports, and sets
+    ``processed_at``, all in one transaction. Idempotent: a second run finds nothing to do; a run that fails
+    leaves the reports unprocessed for the next one.
+    """
+    with transaction.atomic():
+        driver = Driver.objects.select_for_update(no_key=True).filter(pk=driver_id).first()
+        if driver is None:
+            return 0
+        rows = (
+            Report.objects.filter(driver_id=driver_id, processed_at__isnull=True)
+            .order_by("observed_at", "id")
+            .values_list(
+                "id",
+                "queue_id",
+                "kind",
+                "observed_at",
+                "position",
+                "waited_minutes",
+                "flags",
+                "visit_id",
+                "queue__crossing_id",
+                "queue__from_country",
+                "queue__to_country",
             )
         )
-        new_reports[valid.id] = valid
-    earliest = min(valid.observed_at for valid in created) - VISIT_GAP
-    latest = max(valid.observed_at for valid in created) + VISIT_GAP
+        pending = [
+            _Pending(
+                id=report_id,
+                queue_id=queue_id,
+                kind=kind,
+                observed_at=observed_at,
+                position=position,
+                waited_minutes=waited,
+                far=FLAG_FAR in (flags or ()),
+                visit_id=visit_id,
+                crossing_id=crossing_id,
+                from_country=str(from_country),
+                to_country=str(to_country),
+            )
+            for (
+                report_id,
+                queue_id,
+                kind,
+                observed_at,
+                position,
+                waited,
+                flags,
+                visit_id,
+                crossing_id,
+                from_country,
+                to_country,
+            ) in rows
+        ]
+        if not pending:
+            return 0
+        flagged_queue_ids = _visits_regroup(driver=driver, pending=pending, processed_at=as_of)
+        for report in pending:  # oldest first: stay history is recorded in the order it happened
+            if report.kind == "crossed":
+                stay_services.stay_crossing_record(
+                    driver=driver,
+                    report_id=report.id,
+                    crossing_id=report.crossing_id,
+                    from_country=report.from_country,
+                    to_country=report.to_country,
+                    crossed_on=report.observed_at.astimezone(UTC).date(),
+                )
+        if flagged_queue_ids:
+            # The estimates may already have used these reports unflagged; let them see the flags now.
+            estimation.estimate_refresh_request(queue_ids=sorted(flagged_queue_ids))
+    return len(pending)
+
+
+def reports_process_sweep(*, as_of: datetime) -> int:
+    """The safety net run by beat every minute: one processing task per driver with reports left unprocessed
+    more than ``PROCESS_SWEEP_AGE`` after they were received (their task lost or late). Returns how many were sent.
+
+    One query on the partial index of unprocessed reports.
+    """
+    driver_ids = (
+        Report.objects.filter(processed_at__isnull=True, received_at__lt=as_of - PROCESS_SWEEP_AGE)
+        .order_by("driver_id")
+        .values_list("driver_id", flat=True)
+        .distinct()
+    )
+    return sum(
+        _process_send(driver_id=driver_id, expires=PROCESS_SWEEP_TASK_EXPIRES_SECONDS) for driver_id in driver_ids
+    )
+
+
+def _visits_regroup(*, driver: Driver, pending: Sequence[_Pending], processed_at: datetime) -> set[int]:
+    """Puts the driver's pending reports into their visits, flags the implausible ones, marks them processed.
+
+    Reads the driver's visits on the touched queues that could take or neighbour the pending reports (within
+    VISIT_GAP of them), regroups those visits' reports together with the pending ones by ``observed_at`` (so the
+    arrival order does not matter), keeps each visit's id where its reports stay together, and writes back.
+    Returns the queues where a pending report got a plausibility flag.
+    """
+    by_queue: dict[int, list[VisitReport]] = defaultdict(list)
+    new_reports: dict[uuid.UUID, _Pending] = {}
     old_visit_ids: dict[int, set[int]] = defaultdict(set)
+    for report in pending:
+        by_queue[report.queue_id].append(
+            VisitReport(
+                id=report.id,
+                kind=report.kind,
+                observed_at=report.observed_at,
+                position=report.position,
+                waited_minutes=report.waited_minutes,
+                visit_id=report.visit_id,
+            )
+        )
+        new_reports[report.id] = report
+        if report.visit_id is not None:
+            old_visit_ids[report.queue_id].add(report.visit_id)
+    earliest = min(report.observed_at for report in pending) - VISIT_GAP
+    latest = max(report.observed_at for report in pending) + VISIT_GAP
     neighbours = Report.objects.filter(
         visit__driver=driver,
         visit__queue_id__in=list(by_queue),
@@ -199,6 +423,7 @@ def _visits_regroup(*, driver: Driver, created: Sequence[ValidReport]) -> None:
     visits_to_update: list[tuple[Visit, list[VisitReport]]] = []
     unclaimed: set[int] = set()
     flags_by_report: dict[uuid.UUID, list[str]] = {}
+    flagged_queue_ids: set[int] = set()
     for queue_id, reports in by_queue.items():
         claimed: set[int] = set()
         for span in visits_group(reports):
@@ -222,7 +447,9 @@ def _visits_regroup(*, driver: Driver, created: Sequence[ValidReport]) -> None:
             span_flags = visit_flags(span)
             for report in span.reports:
                 if report.id in new_reports:
-                    base = ["far"] if new_reports[report.id].far else []
+                    if span_flags[report.id]:
+                        flagged_queue_ids.add(queue_id)
+                    base = [FLAG_FAR] if new_reports[report.id].far else []
                     flags_by_report[report.id] = base + span_flags[report.id]
         unclaimed |= old_visit_ids[queue_id] - claimed
 
@@ -249,9 +476,11 @@ def _visits_regroup(*, driver: Driver, created: Sequence[ValidReport]) -> None:
         values: dict[str, Any] = {"visit_id": visit_id}
         if flags is not None:
             values["flags"] = list(flags)
+            values["processed_at"] = processed_at
         Report.objects.filter(pk__in=report_ids).update(**values)
     if unclaimed:
         Visit.objects.filter(pk__in=unclaimed, driver=driver).delete()
+    return flagged_queue_ids
 
 
 @transaction.atomic

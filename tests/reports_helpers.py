@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.test import TestCase
+
 # Zhaisan – Sagarchin: an "estimate" coordinate (60 km hard radius) with both queues KZ-RU and RU-KZ.
 CROSSING = "zhaisan-sagarchin"
 CROSSING_LAT, CROSSING_LON = 50.8, 56.05
@@ -18,6 +20,12 @@ def iso(moment: datetime | str) -> str:
     if isinstance(moment, str):
         return moment
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def after_commit():
+    """Runs what ingest leaves for after commit (processing into visits, estimate refreshes) when the block ends:
+    a test's own transaction never commits. The same as pytest-django's ``django_capture_on_commit_callbacks``."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
 
 
 def report(

@@ -12,7 +12,7 @@ from queues import services
 from queues.models import Crossing, Report
 from queues.services import report_batch_ingest, report_locations_purge, report_trust_set
 from queues.tasks.reports import report_locations_purge as report_locations_purge_task
-from tests.reports_helpers import CROSSING_LAT, CROSSING_LON, report
+from tests.reports_helpers import CROSSING_LAT, CROSSING_LON, after_commit, report
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
@@ -20,7 +20,8 @@ NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 def stored(driver, **fields) -> Report:
     item = report(observed_at=NOW - timedelta(minutes=5), **fields)
-    report_batch_ingest(driver=driver, items=[item], received_at=NOW)
+    with after_commit():
+        report_batch_ingest(driver=driver, items=[item], received_at=NOW)
     return Report.objects.get(pk=item["id"])
 
 

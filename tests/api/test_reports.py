@@ -24,6 +24,7 @@ from tests.reports_helpers import (
     CROSSING,
     CROSSING_LAT,
     CROSSING_LON,
+    after_commit,
     report,
 )
 
@@ -272,14 +273,18 @@ def test_reports_need_a_signed_in_driver(api_client):
 
 
 # --- what ingest sets off ---------------------------------------------------------------------------------------
-def test_a_crossed_report_records_the_crossing_through_the_stays_service(driver_client, driver, monkeypatch):
+def test_a_crossed_report_records_the_crossing_through_the_stays_service(
+    driver_client, driver, monkeypatch, django_capture_on_commit_callbacks
+):
     calls = []
     monkeypatch.setattr(services.stay_services, "stay_crossing_record", lambda **kwargs: calls.append(kwargs))
     observed = datetime.now(tz=UTC) - timedelta(minutes=2)
     crossed = report(kind="crossed", observed_at=observed)
 
-    post(driver_client, [report(kind="joined", observed_at=observed - timedelta(hours=5)), crossed])
-    post(driver_client, [crossed])  # a resend records nothing again
+    with django_capture_on_commit_callbacks(execute=True):
+        post(driver_client, [report(kind="joined", observed_at=observed - timedelta(hours=5)), crossed])
+    with django_capture_on_commit_callbacks(execute=True):
+        post(driver_client, [crossed])  # a resend records nothing again
 
     queue = Queue.objects.get(crossing__slug=CROSSING, from_country="KZ")
     assert calls == [
@@ -343,12 +348,14 @@ def test_ingesting_a_batch_any_number_of_times_in_any_order_stores_each_report_o
     batch = [report(observed_at=start + timedelta(minutes=7 * i), position=200 - i) for i in range(size)]
     ids = {uuid.UUID(item["id"]) for item in batch}
 
-    first = report_batch_ingest(driver=driver, items=batch, received_at=datetime.now(tz=UTC))
+    with after_commit():
+        first = report_batch_ingest(driver=driver, items=batch, received_at=datetime.now(tz=UTC))
     resends = []
     for rng in orders:
         shuffled = list(batch)
         rng.shuffle(shuffled)
-        resends.append(report_batch_ingest(driver=driver, items=shuffled, received_at=datetime.now(tz=UTC)))
+        with after_commit():
+            resends.append(report_batch_ingest(driver=driver, items=shuffled, received_at=datetime.now(tz=UTC)))
 
     assert [r["status"] for r in first] == ["created"] * size
     assert all(r["status"] == "duplicate" for results in resends for r in results)

@@ -8,7 +8,7 @@ import pytest
 
 from queues.models import Report, Visit
 from queues.services import report_batch_ingest
-from tests.reports_helpers import report
+from tests.reports_helpers import after_commit, report
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +21,9 @@ def at(minutes: float) -> datetime:
 
 
 def ingest(driver, *items, received_at=RECEIVED_AT):
-    return report_batch_ingest(driver=driver, items=list(items), received_at=received_at)
+    """Ingests, then lets the processing that follows the commit run (visits and flags come from it)."""
+    with after_commit():
+        return report_batch_ingest(driver=driver, items=list(items), received_at=received_at)
 
 
 def only_visit(driver) -> Visit:
