@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
 from carriers import services
-from carriers.admin_tenancy import CarrierScopedAdmin, CarrierScopedInline, is_dispatcher
+from carriers.admin_tenancy import CarrierScopedAdmin, CarrierScopedInline, SuperuserOnlyAdmin, is_dispatcher
 from carriers.models import Carrier, Device, Dispatcher, Driver, Notification
 from stays.admin_driver import DriverStayAdminMixin
 
@@ -180,26 +180,6 @@ class DriverAdmin(DriverStayAdminMixin, CarrierScopedAdmin):
 
 
 admin.site.register(Driver, DriverAdmin)
-
-
-# --- Operators only ---------------------------------------------------------------------------------
-class SuperuserOnlyAdmin(admin.ModelAdmin):
-    """Operators' tools: nobody but a superuser reaches them, whatever permissions a staff user holds."""
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 @admin.register(Dispatcher)

@@ -104,3 +104,25 @@ class CarrierScopedInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return request.user.is_superuser or self._dispatcher_may(request, "delete")
+
+
+class SuperuserOnlyAdmin(admin.ModelAdmin):
+    """Operators' tools: nobody but an active superuser reaches them, whatever permissions a staff user holds."""
+
+    def _operator(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return self._operator(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._operator(request)
+
+    def has_add_permission(self, request):
+        return self._operator(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._operator(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._operator(request)

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from carriers.admin_tenancy import CarrierScopedAdmin
+from carriers.admin_tenancy import CarrierScopedAdmin, SuperuserOnlyAdmin
 from stays import services
 from stays.models import DriverRegime, RegistryCheck, StayEvent, StayEventAudit, StayRule, StayStatusSnapshot
 
@@ -62,7 +62,7 @@ class StayRuleForm(forms.ModelForm):
 
 
 @admin.register(StayRule)
-class StayRuleAdmin(admin.ModelAdmin):
+class StayRuleAdmin(SuperuserOnlyAdmin):
     """Operators only: a rule changes every driver's status."""
 
     form = StayRuleForm
@@ -94,18 +94,6 @@ class StayRuleAdmin(admin.ModelAdmin):
     @admin.display(description=_("zone"))
     def zone(self, rule: StayRule) -> str:
         return ", ".join(rule.host_countries)
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_superuser
 
     def has_delete_permission(self, request, obj=None):
         return False  # switch a rule off (active) or end it (effective to): past statuses stay explainable
@@ -304,18 +292,12 @@ class DriverRegimeAdmin(CarrierScopedAdmin):
 
 
 @admin.register(StayStatusSnapshot)
-class StayStatusSnapshotAdmin(admin.ModelAdmin):
+class StayStatusSnapshotAdmin(SuperuserOnlyAdmin):
     """Operators: what the daily check last computed (read-only)."""
 
     list_display = ("driver", "country", "on", "days_used", "days_left", "latest_exit", "overstay_days", "risk")
     list_filter = ("country", "risk")
     list_select_related = ("driver",)
-
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
 
     def has_add_permission(self, request):
         return False
