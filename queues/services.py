@@ -377,7 +377,7 @@ def _visits_regroup(*, driver: Driver, pending: Sequence[_Pending], processed_at
     Reads the driver's visits on the touched queues that could take or neighbour the pending reports (within
     VISIT_GAP of them), regroups those visits' reports together with the pending ones by ``observed_at`` (so the
     arrival order does not matter), keeps each visit's id where its reports stay together, and writes back.
-    Returns the queues where a pending report got a plausibility flag.
+    Returns the queues where a report got a plausibility flag it did not have.
     """
     by_queue: dict[int, list[VisitReport]] = defaultdict(list)
     new_reports: dict[uuid.UUID, _Pending] = {}
@@ -403,10 +403,12 @@ def _visits_regroup(*, driver: Driver, pending: Sequence[_Pending], processed_at
         visit__queue_id__in=list(by_queue),
         visit__last_report_at__gte=earliest,
         visit__joined_at__lte=latest,
-    ).values_list("id", "queue_id", "kind", "observed_at", "position", "waited_minutes", "visit_id")
-    for report_id, queue_id, kind, observed_at, position, waited, visit_id in neighbours:
+    ).values_list("id", "queue_id", "kind", "observed_at", "position", "waited_minutes", "visit_id", "flags")
+    stored_flags: dict[uuid.UUID, list[str]] = {}
+    for report_id, queue_id, kind, observed_at, position, waited, visit_id, flags in neighbours:
         if report_id in new_reports:
             continue
+        stored_flags[report_id] = list(flags or ())
         by_queue[queue_id].append(
             VisitReport(
                 id=report_id,
@@ -444,17 +446,21 @@ def _visits_regroup(*, driver: Driver, pending: Sequence[_Pending], processed_at
             else:
                 claimed.add(visit_id)
                 visits_to_update.append((visit, span.reports))
+            # Every report of the span is judged again against its new neighbours: a report that arrives late
+            # (out of order) may change the plausibility of the ones stored before it.
             span_flags = visit_flags(span)
             for report in span.reports:
-                if report.id in new_reports:
-                    if span_flags[report.id]:
-                        flagged_queue_ids.add(queue_id)
-                    base = [FLAG_FAR] if new_reports[report.id].far else []
-                    flags_by_report[report.id] = base + span_flags[report.id]
+                far = new_reports[report.id].far if report.id in new_reports else FLAG_FAR in stored_flags[report.id]
+                flags_by_report[report.id] = ([FLAG_FAR] if far else []) + span_flags[report.id]
+                if span_flags[report.id] and (
+                    report.id in new_reports or flags_by_report[report.id] != stored_flags[report.id]
+                ):
+                    flagged_queue_ids.add(queue_id)
         unclaimed |= old_visit_ids[queue_id] - claimed
 
     # Plain UPDATEs grouped by their values rather than bulk_update's CASE per row: a batch usually lands in one
-    # visit with no flags, which makes one statement for the visit and one for all its new reports.
+    # visit with no flags, which makes one statement for the visit and one for all its new reports (which are
+    # marked processed in the same statement).
     if visits_to_create:
         Visit.objects.bulk_create([visit for visit, _ in visits_to_create])
     for visit, _ in visits_to_update:
@@ -465,17 +471,17 @@ def _visits_regroup(*, driver: Driver, pending: Sequence[_Pending], processed_at
             left_at=visit.left_at,
             last_report_at=visit.last_report_at,
         )
-    changes: dict[tuple[int, tuple[str, ...] | None], list[uuid.UUID]] = defaultdict(list)
+    changes: dict[tuple[int, tuple[str, ...], bool], list[uuid.UUID]] = defaultdict(list)
     for visit, reports in (*visits_to_create, *visits_to_update):
         for report in reports:
+            flags = flags_by_report[report.id]
             if report.id in new_reports:
-                changes[(visit.pk, tuple(flags_by_report[report.id]))].append(report.id)
-            elif report.visit_id != visit.pk:
-                changes[(visit.pk, None)].append(report.id)
-    for (visit_id, flags), report_ids in changes.items():
-        values: dict[str, Any] = {"visit_id": visit_id}
-        if flags is not None:
-            values["flags"] = list(flags)
+                changes[(visit.pk, tuple(flags), True)].append(report.id)
+            elif report.visit_id != visit.pk or flags != stored_flags[report.id]:
+                changes[(visit.pk, tuple(flags), False)].append(report.id)
+    for (visit_id, flags, processed), report_ids in changes.items():
+        values: dict[str, Any] = {"visit_id": visit_id, "flags": list(flags)}
+        if processed:
             values["processed_at"] = processed_at
         Report.objects.filter(pk__in=report_ids).update(**values)
     if unclaimed:
