@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class QueuesConfig(AppConfig):
     name = "queues"
     verbose_name = _("Border queues")
+
+    def ready(self) -> None:
+        # Signal receivers: a changed partner key or estimate replaces what the partner API keeps in the cache.
+        from queues import partner_keys, partner_reads  # noqa: F401

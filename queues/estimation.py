@@ -30,6 +30,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
+from queues import partner_reads  # the module: it imports this one
 from queues.domain import (
     SAMPLE_WINDOW,
     QueueParams,
@@ -277,6 +278,7 @@ def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
                 },
             )
         _alerts_evaluate_safely(queue_id=queue.pk, estimate=estimate, as_of=as_of)
+        transaction.on_commit(partial(partner_reads.partner_estimate_refresh, queue_id=queue.pk), robust=True)
     return estimate
 
 

@@ -6,6 +6,8 @@ report, visit, driver, phone, position or carrier.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +17,8 @@ from typing import Any
 from django.core.cache import cache
 from django.db.models import Avg, Count, FloatField, Max, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import ExtractMinute, Floor, TruncDay, TruncHour
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,6 +32,9 @@ from queues.partner_domain import HistoryWindow, cursor_decode, cursor_encode
 logger = logging.getLogger(__name__)
 
 HISTORY_CACHE_SECONDS = 600
+# The estimate's answer is replaced when a new estimate commits; this bounds what other edits (a crossing
+# deactivated) take to show.
+ESTIMATE_CACHE_SECONDS = 60
 
 
 class InsufficientData(DomainError):
@@ -151,6 +158,84 @@ def partner_estimate_get(*, queue: Queue) -> dict[str, Any]:
     if payload is None:
         raise InsufficientData()
     return payload
+
+
+# --- The estimate, cached ---------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class EstimateEntry:
+    """One queue's answer, ready to send: the ``<estimate>`` as JSON bytes and its ETag, or ``body`` None
+    when there is no publishable estimate (404 ``insufficient_data``)."""
+
+    body: bytes | None
+    etag: str | None
+
+
+def json_etag(data: Any) -> str:
+    """A strong ETag of a JSON-able answer: the SHA-256 of its canonical JSON."""
+    encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return '"' + hashlib.sha256(encoded).hexdigest()[:40] + '"'
+
+
+def _estimate_entry(estimate: Estimate | None) -> EstimateEntry:
+    payload = estimation.estimate_as_dict(estimate)
+    if payload is None:
+        return EstimateEntry(body=None, etag=None)
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return EstimateEntry(body=body, etag=json_etag(payload))
+
+
+def _estimate_cache_key(slug: str, direction: str) -> str:
+    digest = hashlib.sha256(f"{slug}|{direction.upper()}".encode()).hexdigest()[:32]
+    return f"partner:estimate:{digest}"
+
+
+def partner_estimate_entry(*, slug: str, direction: str) -> EstimateEntry:
+    """The current answer of the queue of crossing ``slug`` in ``direction``, from the cache when it holds it
+    (no query), else from the database (2 queries), then remembered for :data:`ESTIMATE_CACHE_SECONDS`.
+
+    A saved or deleted estimate drops the remembered answer at once, and the estimator stores the new one when
+    its transaction commits (:func:`partner_estimate_refresh`); an answer read from the database is only added,
+    never overwritten. With the cache down every read is computed.
+    Raises :class:`NotFound` and :class:`ValidationFailed` like :func:`partner_queue_get` (those are not
+    remembered).
+    """
+    key = _estimate_cache_key(slug, direction)
+    entry = cache.get(key)
+    if isinstance(entry, EstimateEntry):
+        return entry
+    queue = partner_queue_get(slug=slug, direction=direction)
+    entry = _estimate_entry(_queue_estimate(queue))
+    cache.add(key, entry, ESTIMATE_CACHE_SECONDS)
+    return entry
+
+
+def partner_estimate_refresh(*, queue_id: int) -> None:
+    """Stores the queue's current answer in the cache, read from the database (one query). ``estimate_refresh``
+    calls it once its transaction has committed, so a read that raced the new estimate and remembered the old
+    one is overwritten."""
+    queue = Queue.objects.select_related("crossing", "estimate").filter(pk=queue_id).first()
+    if queue is None:
+        return
+    key = _estimate_cache_key(queue.crossing.slug, queue.direction)
+    if not queue.crossing.active:
+        cache.delete(key)
+        return
+    cache.set(key, _estimate_entry(_queue_estimate(queue)), ESTIMATE_CACHE_SECONDS)
+
+
+@receiver(post_save, sender=Estimate, dispatch_uid="partner_estimate_forget_on_save")
+@receiver(post_delete, sender=Estimate, dispatch_uid="partner_estimate_forget_on_delete")
+def _forget_changed_estimate(sender, instance: Estimate, **kwargs) -> None:
+    """Any saved or deleted estimate (the estimator, the admin, a script) drops the queue's cached answer at once."""
+    queue = instance.queue if Estimate.queue.is_cached(instance) else None
+    if queue is not None and Queue.crossing.is_cached(queue):
+        names = (queue.crossing.slug, queue.from_country, queue.to_country)
+    else:
+        names = Queue.objects.filter(pk=instance.queue_id).values_list("crossing__slug", "from_country", "to_country")
+        names = names.first()
+    if names is not None:
+        slug, origin, destination = names
+        cache.delete(_estimate_cache_key(slug, f"{origin}-{destination}"))
 
 
 # --- History ----------------------------------------------------------------------------------------

@@ -5,8 +5,6 @@ the result back; errors are DomainErrors rendered by the API's handlers.
 
 # No ``from __future__ import annotations``: ninja reads the parameter annotations (HttpResponse, Query) at
 # import time.
-import hashlib
-import json
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
@@ -130,9 +128,7 @@ ERRORS_READ = {400: ProblemOut, 404: ProblemOut}
 
 
 # --- HTTP caching -----------------------------------------------------------------------------------
-def _etag(data: Any) -> str:
-    encoded = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return '"' + hashlib.sha256(encoded).hexdigest()[:40] + '"'
+_etag = partner_reads.json_etag
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -144,14 +140,18 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return etag in candidates
 
 
-def _cacheable(request: HttpRequest, response: HttpResponse, data: Any) -> Any:
-    """``data`` with ETag and Cache-Control set, or a 304 when the client's If-None-Match matches."""
-    etag = _etag(data)
-    headers = {
+def _cache_headers(etag: str) -> dict[str, str]:
+    return {
         "ETag": etag,
         "Cache-Control": f"private, max-age={READ_MAX_AGE_SECONDS}",
         "Vary": "X-API-Key, Accept-Language",
     }
+
+
+def _cacheable(request: HttpRequest, response: HttpResponse, data: Any) -> Any:
+    """``data`` with ETag and Cache-Control set, or a 304 when the client's If-None-Match matches."""
+    etag = _etag(data)
+    headers = _cache_headers(etag)
     if _matches(request.headers.get("If-None-Match"), etag):
         not_modified = HttpResponseNotModified()
         for name, value in headers.items():
@@ -202,8 +202,14 @@ def get_estimate(
     slug: str,
     direction: Annotated[str, Query(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])],
 ):
-    queue = partner_reads.partner_queue_get(slug=slug, direction=direction)
-    return _cacheable(request, response, partner_reads.partner_estimate_get(queue=queue))
+    entry = partner_reads.partner_estimate_entry(slug=slug, direction=direction)
+    if entry.body is None:
+        raise partner_reads.InsufficientData()
+    # The answer is sent as stored (JSON bytes and ETag made once per estimate), not validated again.
+    headers = _cache_headers(entry.etag)
+    if _matches(request.headers.get("If-None-Match"), entry.etag):
+        return HttpResponseNotModified(headers=headers)
+    return HttpResponse(entry.body, content_type="application/json; charset=utf-8", headers=headers)
 
 
 @router.get(
