@@ -132,7 +132,7 @@ FLAGGED_WEIGHT = 0.3
 MIN_VOTE_SPREAD = 0.12  # relative spread assumed between drivers' figures when too few to measure it
 Z80 = 1.2816  # two-sided 80% normal quantile
 REALISED_LAG_SIGMA = 0.2  # a realised wait is as old as itself: the day has moved on since those trucks joined
-FLOOR_SIGMA = 0.09  # log-scale error no amount of data removes (model error)
+FLOOR_SIGMA = 0.08  # log-scale error no amount of data removes (model error; measured: see docs/estimator.md)
 CHANGE_SIGMA = 0.8  # extra log-scale uncertainty per unit of log pace change (how long a change lasts is unknown)
 STALE_SIGMA = 0.25
 RHYTHM_UNKNOWN_SIGMA = 0.2  # no day of history yet: where in the day/night rhythm the wait falls is unknown
@@ -364,13 +364,15 @@ def _wait_from_pace(queue_length: float, shape: Sequence[float], normal: float, 
     return limit
 
 
-def _day_shape(movers: list[_Mover], usual: float) -> tuple[list[float], float]:
+def _day_shape(movers: list[_Mover], prior: float) -> tuple[list[float], float]:
     """The day/night rhythm: the pace over each slice of the past day relative to the day (mean 1), as the
-    forecast for the same hours of the coming day; and the day's typical pace (the median slice).
+    forecast for the same hours of the coming day; and the day's typical pace (the median ordinary slice).
 
-    Each slice is shrunk towards the day's pace when few drivers saw it. A slice outside a rhythm's range of the
-    median slice (SHAPE_MIN–SHAPE_MAX) was an event (a closure, a slowdown), not a rhythm to expect again today:
-    it counts as an ordinary hour.
+    Each slice is shrunk towards ``prior`` when few drivers saw it: the queue's normal pace (the past day's pace
+    only when no normal is known), so that a closure yesterday does not drag every thinly seen slice down with it.
+    A slice outside a rhythm's range of the median slice (SHAPE_MIN–SHAPE_MAX) was an event (a closure, a
+    slowdown), not a rhythm to expect again today: it counts as an ordinary hour, and the typical pace is the
+    median of the ordinary slices only (event slices do not define what is typical).
     """
     step = DAY_HOURS / PROFILE_BINS
     paces = []
@@ -378,12 +380,14 @@ def _day_shape(movers: list[_Mover], usual: float) -> tuple[list[float], float]:
         older = DAY_HOURS - index * step
         pace = _pace(_pace_votes(movers, older - step, older))
         if pace is None:
-            paces.append(usual)
+            paces.append(prior)
             continue
-        paces.append((pace.votes * pace.per_hour + PROFILE_PRIOR_VOTES * usual) / (pace.votes + PROFILE_PRIOR_VOTES))
+        paces.append((pace.votes * pace.per_hour + PROFILE_PRIOR_VOTES * prior) / (pace.votes + PROFILE_PRIOR_VOTES))
     centre = sorted(paces)[PROFILE_BINS // 2]
     if centre <= 0:
-        return [1.0] * PROFILE_BINS, usual
+        return [1.0] * PROFILE_BINS, prior
+    ordinary = sorted(value for value in paces if SHAPE_MIN <= value / centre <= SHAPE_MAX)
+    centre = ordinary[len(ordinary) // 2]  # never empty: the median slice itself is ordinary
     profile = [value / centre if SHAPE_MIN <= value / centre <= SHAPE_MAX else 1.0 for value in paces]
     mean = sum(profile) / len(profile)
     return [value / mean for value in profile], centre * mean
@@ -509,7 +513,7 @@ def estimate_wait(
     level = normal
     deseasonalised: float | None = None
     rhythm_known = same_hour_yesterday is not None
-    shape, typical = _day_shape(movers, usual.per_hour) if usual is not None else ([1.0] * PROFILE_BINS, 0.0)
+    shape, typical = _day_shape(movers, normal) if usual is not None and normal else ([1.0] * PROFILE_BINS, 0.0)
     if recent is not None and usual is not None and typical > 0 and normal:
         rhythm = 1.0
         if same_hour_yesterday is not None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queues.domain import NORMAL_MEMORY, pace_history_hourly, pace_memory_start
+from queues.domain import NORMAL_MEMORY, _day_shape, pace_history_hourly, pace_memory_start
 
 AS_OF = datetime(2026, 11, 20, 12, 7, 30, tzinfo=UTC)
 
@@ -80,3 +81,39 @@ def test_keeping_only_the_first_pace_of_each_hour_as_it_comes_remembers_the_same
             kept.append((at, pace))
 
     assert pace_history_hourly(kept, as_of=AS_OF) == pace_history_hourly(timed, as_of=AS_OF)
+
+
+# --- The day shape the day after an event ----------------------------------------------------------------------------
+
+
+def _movers_with_slice_paces(paces: list[float]) -> list:
+    """Four drivers per 3-hour slice of the past day (oldest slice first), each moving at that slice's pace."""
+    movers = []
+    for index, pace in enumerate(paces):
+        older = 24.0 - 3.0 * index
+        for _ in range(4):
+            hours = [older - 0.25, older - 2.75]
+            positions = [100.0 + pace * 2.5, 100.0]
+            movers.append(([-value for value in hours], hours, positions, 1.0))
+    return movers
+
+
+def test_a_closure_yesterday_neither_lowers_the_typical_pace_nor_becomes_a_rhythm():
+    rhythm = [16.0, 18.0, 20.0, 22.0, 24.0]
+    movers = _movers_with_slice_paces([*rhythm, 0.0, 0.0, 0.0])
+
+    shape, typical = _day_shape(movers, 20.0)
+
+    # The typical hour is the median of the ordinary slices (20 an hour), not dragged down by the closed ones.
+    assert typical == pytest.approx(20.0, rel=0.01)
+    assert shape[5:] == [shape[5]] * 3  # the closed slices count as ordinary hours
+    assert shape[0] < shape[2] < shape[4]
+
+
+def test_thinly_seen_slices_lean_towards_the_normal_pace_given():
+    movers = _movers_with_slice_paces([20.0] * 8)[:1]  # one driver in the oldest slice only
+
+    _, towards_high = _day_shape(movers, 30.0)
+    _, towards_low = _day_shape(movers, 10.0)
+
+    assert towards_high > towards_low
