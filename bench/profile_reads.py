@@ -25,6 +25,8 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--show-sql", action="store_true")
+    parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime, ...")
+    parser.add_argument("--profile", help="cProfile of the endpoint whose name contains this")
     args = parser.parse_args()
 
     os.environ.setdefault(
@@ -109,11 +111,22 @@ def main() -> int:
 
         with connection.execute_wrapper(record):
             response = client.get(path, **extra)
+        profiler = None
+        if args.profile and args.profile in name:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
         began_cpu, began_wall = time.process_time(), time.perf_counter()
         for _index in range(args.requests):
             client.get(path, **extra)
         cpu_ms = (time.process_time() - began_cpu) / args.requests * 1000
         wall_ms = (time.perf_counter() - began_wall) / args.requests * 1000
+        if profiler is not None:
+            import pstats
+
+            profiler.disable()
+            pstats.Stats(profiler).sort_stats(args.sort).print_stats(45)
         results.append((name, response.status_code, len(statements), cpu_ms, wall_ms))
         if args.show_sql:
             for sql in statements:

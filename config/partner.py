@@ -8,29 +8,31 @@ code, and anything unexpected a logged 500 ``server_error``.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import threading
 import time
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.connection import ConnectionProxy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.security import APIKeyHeader
 from ninja.throttling import BaseThrottle
+from redis.exceptions import RedisError
 
 from config.errors import PROBLEM_CONTENT_TYPE, DomainError, problem_response
-from queues.partner_keys import partner_key_authenticate
+from queues import partner_keys
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +45,10 @@ class PartnerKeyAuth(APIKeyHeader):
     param_name = API_KEY_HEADER
 
     def authenticate(self, request: HttpRequest, key: str | None):
-        return partner_key_authenticate(raw_key=key, as_of=timezone.now())
+        entry = partner_keys.UNREAD
+        if key and "." in key and len(key) <= 200:
+            entry = _read_key_and_count(request, key)
+        return partner_keys.partner_key_authenticate(raw_key=key, as_of=timezone.now(), entry=entry)
 
 
 _PERIODS = {
@@ -62,24 +67,73 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), int(digits or 1) * _PERIODS[unit]
 
 
-def _count_hit(cache_key: str, period: int) -> int:
-    """Counts one request in the window ``cache_key`` and returns the window's count.
+def _redis() -> RedisCache | None:
+    backend = caches[DEFAULT_CACHE_ALIAS] if isinstance(cache, ConnectionProxy) else cache
+    return backend if isinstance(backend, RedisCache) else None
 
-    On Redis one round trip: INCR and EXPIRE NX pipelined (Django's ``incr`` alone costs two, EXISTS then
-    INCRBY). Other caches (tests, local memory): ``add`` then ``incr``.
-    """
-    if isinstance(cache, RedisCache):
-        redis_key = cache.make_and_validate_key(cache_key)
-        pipeline = cache._cache.get_client(redis_key, write=True).pipeline(transaction=False)
-        pipeline.incr(redis_key)
-        pipeline.expire(redis_key, period + 1, nx=True)
-        count, _expiry_set = pipeline.execute()
-        return int(count)
+
+def _rate() -> tuple[int, int] | None:
+    try:
+        return parse_rate(settings.PARTNER_THROTTLE_RATE)
+    except (KeyError, ValueError):
+        logger.error("PARTNER_THROTTLE_RATE is not a valid rate; partner throttling is off")
+        return None
+
+
+def _throttle_key(raw_key: str, period: int, window: int) -> str:
+    # Per key: a hash of the whole key, so a wrong key never spends a real key's requests.
+    return f"partner:throttle:{partner_keys.partner_key_digest(raw_key)[:32]}:{period}:{window}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Hits:
+    """The requests counted in the key's current window (``None``: not counted, the cache is down)."""
+
+    count: int | None
+    period: int = 0
+    window: int = 0
+    now: float = 0.0
+
+
+def _read_key_and_count(request: HttpRequest, raw_key: str) -> object:
+    """On Redis, in one round trip: the cached entry of the key (for ``partner_key_authenticate``) and the
+    throttle's count of this request (kept on the request for :class:`PartnerKeyThrottle`). Elsewhere (tests,
+    local memory) nothing is read here."""
+    backend = _redis()
+    if backend is None:
+        return partner_keys.UNREAD
+    rate = _rate()
+    entry_key = backend.make_and_validate_key(partner_keys.partner_key_cache_key(raw_key))
+    # Django's RedisCache keeps its client and serializer private; the pipeline needs both.
+    client = backend._cache
+    pipeline = client.get_client(entry_key, write=True).pipeline(transaction=False)
+    pipeline.get(entry_key)
+    now = time.time()
+    if rate is not None:
+        period = rate[1]
+        window = int(now // period)
+        counter = backend.make_and_validate_key(_throttle_key(raw_key, period, window))
+        pipeline.incr(counter)
+        pipeline.expire(counter, period + 1, nx=True)
+    try:
+        results = pipeline.execute()
+    except RedisError:
+        getattr(backend, "_degraded", lambda operation: None)("get")
+        request._partner_hits = _Hits(count=None)
+        return None
+    if rate is not None:
+        request._partner_hits = _Hits(count=int(results[1]), period=period, window=window, now=now)
+    return None if results[0] is None else client._serializer.loads(results[0])
+
+
+def _count_hit(cache_key: str, period: int) -> int:
+    """Counts one request in the window ``cache_key`` with the cache's own operations (not Redis)."""
     return 1 if cache.add(cache_key, 1, timeout=period + 1) else cache.incr(cache_key)
 
 
 class PartnerKeyThrottle(BaseThrottle):
-    """A fixed window per key in the cache (one atomic increment per request, :func:`_count_hit`), at
+    """A fixed window per key in the cache (one atomic increment per request, on Redis counted by
+    :class:`PartnerKeyAuth` in the round trip that reads the key), at
     ``settings.PARTNER_THROTTLE_RATE`` read on each request. With the cache down it lets requests through
     (fails open): losing the throttle for a while is better than refusing every partner."""
 
@@ -88,24 +142,28 @@ class PartnerKeyThrottle(BaseThrottle):
 
     def allow_request(self, request: HttpRequest) -> bool:
         self._local.wait = None
-        key = getattr(request, "auth", None)
-        if key is None:
+        if getattr(request, "auth", None) is None:
             return True
-        try:
-            limit, period = parse_rate(settings.PARTNER_THROTTLE_RATE)
-        except (KeyError, ValueError):
-            logger.error("PARTNER_THROTTLE_RATE is not a valid rate; partner throttling is off")
+        rate = _rate()
+        if rate is None:
             return True
-        now = time.time()
-        window = int(now // period)
-        cache_key = f"partner:throttle:{hashlib.sha256(str(key.pk).encode()).hexdigest()[:32]}:{period}:{window}"
-        try:
-            count = _count_hit(cache_key, period)
-        except ValueError:
-            return True  # the key expired between add and incr, or the cache is unavailable
-        except Exception:
-            logger.warning("partner throttle: cache error, letting the request through", exc_info=True)
-            return True
+        limit, period = rate
+        hits = getattr(request, "_partner_hits", None)
+        if hits is not None and hits.count is None:
+            return True  # Redis was down when authentication counted
+        if hits is not None and hits.period == period:
+            count, window, now = hits.count, hits.window, hits.now
+        else:
+            now = time.time()
+            window = int(now // period)
+            raw_key = request.headers.get(API_KEY_HEADER, "")
+            try:
+                count = _count_hit(_throttle_key(raw_key, period, window), period)
+            except ValueError:
+                return True  # the key expired between add and incr, or the cache is unavailable
+            except Exception:
+                logger.warning("partner throttle: cache error, letting the request through", exc_info=True)
+                return True
         if count <= limit:
             return True
         self._local.wait = (window + 1) * period - now

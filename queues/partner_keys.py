@@ -47,11 +47,25 @@ def partner_key_issue(*, key: PartnerKey) -> str:
     return raw_key
 
 
+# ``entry`` of partner_key_authenticate when the caller has not read the cache for it.
+UNREAD = object()
+
+
 def _key_cache_key(prefix: str) -> str:
     return f"partner:key:{hashlib.sha256(prefix.encode()).hexdigest()[:32]}"
 
 
-def partner_key_authenticate(*, raw_key: str | None, as_of: datetime) -> PartnerKey | None:
+def partner_key_cache_key(raw_key: str) -> str:
+    """The cache key under which ``raw_key``'s key is remembered (by its prefix)."""
+    return _key_cache_key(raw_key.partition(".")[0])
+
+
+def partner_key_digest(raw_key: str) -> str:
+    """SHA-256 of the raw key (hex): what the cache holds to compare a key against, never the key."""
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def partner_key_authenticate(*, raw_key: str | None, as_of: datetime, entry: object = UNREAD) -> PartnerKey | None:
     """The usable key for ``raw_key`` (not revoked, not expired), or ``None``; records the use cheaply.
 
     A key found in the database is remembered in the cache under its prefix for up to
@@ -59,13 +73,14 @@ def partner_key_authenticate(*, raw_key: str | None, as_of: datetime) -> Partner
     key costs one cache read and no query. Any change to the key (revocation, an edit, deletion) overwrites the
     entry with a marker that sends the next requests to the database, and entries are only ever added, never
     overwritten, by this function: a request that read the key just before its revocation cannot bring it back.
-    With the cache down every request reads the database.
+    With the cache down every request reads the database. ``entry`` is the cache's value for
+    :func:`partner_key_cache_key` when the caller read it already (with the throttle, in one round trip).
     """
     if not raw_key or "." not in raw_key or len(raw_key) > 200:
         return None
-    prefix = raw_key.partition(".")[0]
-    check = hashlib.sha256(raw_key.encode()).hexdigest()
-    entry = cache.get(_key_cache_key(prefix))
+    check = partner_key_digest(raw_key)
+    if entry is UNREAD:
+        entry = cache.get(partner_key_cache_key(raw_key))
     from_cache = isinstance(entry, tuple) and len(entry) == 2 and compare_digest(entry[0], check)
     if from_cache:
         key = entry[1]
@@ -81,7 +96,7 @@ def partner_key_authenticate(*, raw_key: str | None, as_of: datetime) -> Partner
         # Until last_used_at is due again, so a hot key never issues the (conditional) UPDATE from the cache.
         due_in = LAST_USED_RESOLUTION - (as_of - key.last_used_at)
         timeout = max(1, min(KEY_CACHE_SECONDS, int(due_in.total_seconds())))
-        cache.add(_key_cache_key(prefix), (check, key), timeout)
+        cache.add(partner_key_cache_key(raw_key), (check, key), timeout)
     return key
 
 
