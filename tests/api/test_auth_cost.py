@@ -133,3 +133,22 @@ def test_the_purge_runs_as_a_periodic_task(settings):
 
     assert not AuthToken.objects.filter(user=driver.user).exists()
     assert any(entry["task"] == "carriers.auth_tokens_purge" for entry in settings.CELERY_BEAT_SCHEDULE.values())
+
+
+def test_with_the_cache_down_a_driver_still_signs_in_through_the_database(settings, django_assert_max_num_queries):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "config.cache.ResilientRedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    driver = DriverFactory()
+    client = client_with(token_for(driver))
+    client.get(ME_URL)
+
+    with django_assert_max_num_queries(1):
+        response = client.get(ME_URL)
+
+    assert response.status_code == 200
+    assert response.json()["id"] == driver.pk
