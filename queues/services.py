@@ -160,16 +160,28 @@ def _reports_insert(*, driver_id: int, reports: Sequence[ValidReport], at: datet
     """
     if not reports:
         return set()
-    by_name = {field.attname: field for field in Report._meta.concrete_fields}
-    fields = [by_name[name] for name in _INSERT_FIELDS]
+    if not connection.features.can_return_rows_from_bulk_insert:
+        # SQLite before 3.35 has no RETURNING; its writers never overlap (IMMEDIATE transactions), so what is
+        # not stored before the insert is exactly what the insert stores.
+        stored = set(Report.objects.filter(id__in=[valid.id for valid in reports]).values_list("id", flat=True))
+        reports = [valid for valid in reports if valid.id not in stored]
+        if not reports:
+            return set()
+    # Values adapted once per vendor, not field by field (``get_db_prep_save`` per value was a third of a
+    # 100-report request): PostgreSQL takes UUIDs and aware datetimes as they are; SQLite gets text.
+    ops = connection.ops
+    native_uuid = connection.features.has_native_uuid_field
+    db_at = ops.adapt_datetimefield_value
+    received_at = db_at(at)
+    no_flags, far_flags = ops.adapt_json_value([], None), ops.adapt_json_value([FLAG_FAR], None)
     rows = [
         (
-            valid.id,
+            valid.id if native_uuid else valid.id.hex,
             driver_id,
             valid.queue.queue_id,
             valid.kind,
-            valid.observed_at,
-            at,
+            db_at(valid.observed_at),
+            received_at,
             valid.position,
             valid.distance_m,
             valid.waited_minutes,
@@ -178,34 +190,32 @@ def _reports_insert(*, driver_id: int, reports: Sequence[ValidReport], at: datet
             valid.lat if valid.far else None,
             valid.lon if valid.far else None,
             valid.content_hash,
-            [FLAG_FAR] if valid.far else [],
+            far_flags if valid.far else no_flags,
             True,
         )
         for valid in reports
     ]
-    quote = connection.ops.quote_name
+    by_name = {field.attname: field for field in Report._meta.concrete_fields}
+    fields = [by_name[name] for name in _INSERT_FIELDS]
+    quote = ops.quote_name
     pk_column = quote(Report._meta.pk.column)
-    returning = connection.features.can_return_rows_from_bulk_insert
-    if not returning:
-        # SQLite before 3.35 has no RETURNING; its writers never overlap (IMMEDIATE transactions), so what is
-        # not stored before the insert is exactly what the insert stores.
-        stored = set(Report.objects.filter(id__in=[row[0] for row in rows]).values_list("id", flat=True))
-        rows = [row for row in rows if row[0] not in stored]
-        if not rows:
-            return set()
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
     table = quote(Report._meta.db_table)
     columns = ", ".join(quote(field.column) for field in fields)
-    values = ", ".join([placeholders] * len(rows))
-    # Only the model's own table and column names are formatted in; every value is a parameter.
-    sql = f"INSERT INTO {table} ({columns}) VALUES {values} ON CONFLICT ({pk_column}) DO NOTHING"  # noqa: S608
-    params = [
-        field.get_db_prep_save(value, connection) for row in rows for field, value in zip(fields, row, strict=True)
-    ]
+    if connection.vendor == "postgresql":
+        # One array per column, unnested into rows: the statement's text is the same for any batch size, and
+        # psycopg adapts 14 lists instead of 14 values per report (half the CPU of a VALUES list of 100 rows).
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        source = f"SELECT * FROM unnest({arrays})"  # noqa: S608 (only column types; the values are parameters)
+        params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+    else:
+        source = "VALUES " + ", ".join(["(" + ", ".join(["%s"] * len(fields)) + ")"] * len(rows))
+        params = [value for row in rows for value in row]
+    # Only the model's own table, column names and types are formatted in; every value is a parameter.
+    sql = f"INSERT INTO {table} ({columns}) {source} ON CONFLICT ({pk_column}) DO NOTHING"
     with connection.cursor() as cursor:
-        if not returning:
+        if not connection.features.can_return_rows_from_bulk_insert:
             cursor.execute(sql, params)
-            return {row[0] for row in rows}
+            return {valid.id for valid in reports}
         cursor.execute(f"{sql} RETURNING {pk_column}", params)
         returned = cursor.fetchall()
     return {value if isinstance(value, uuid.UUID) else uuid.UUID(value) for (value,) in returned}

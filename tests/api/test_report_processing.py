@@ -251,3 +251,18 @@ def test_the_sweep_task_runs_the_sweep(driver):
     report_tasks.reports_process_sweep.apply()  # received an hour ago: long past the sweep's age
 
     assert [visit[1] for visit in visits_of(driver)] == ["crossed"]
+
+
+def test_without_returning_rows_from_an_insert_ingest_classifies_alike(driver, other_driver, monkeypatch):
+    # SQLite before 3.35 has no INSERT ... RETURNING; ingest then reads what is stored before inserting.
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+    mine, theirs = report(observed_at=at(10), position=10), report(observed_at=at(10), position=20)
+    ingest_without_processing(other_driver, [theirs])
+    ingest_without_processing(driver, [mine])
+
+    results = ingest_without_processing(
+        driver, [mine, dict(mine, position=11), theirs, report(observed_at=at(20), position=30)]
+    )
+
+    assert [result["status"] for result in results] == ["duplicate", "conflict", "rejected", "created"]
+    assert Report.objects.filter(driver=driver).count() == 2
