@@ -184,6 +184,13 @@ def _estimate_entry(estimate: Estimate | None) -> EstimateEntry:
     return EstimateEntry(body=body, etag=json_etag(payload))
 
 
+_ENTRY_TAG = "estimate/1"
+
+
+def _stored(entry: EstimateEntry) -> tuple[str, bytes | None, str | None]:
+    return (_ENTRY_TAG, entry.body, entry.etag)
+
+
 def _estimate_cache_key(slug: str, direction: str) -> str:
     digest = hashlib.sha256(f"{slug}|{direction.upper()}".encode()).hexdigest()[:32]
     return f"partner:estimate:{digest}"
@@ -200,12 +207,13 @@ def partner_estimate_entry(*, slug: str, direction: str) -> EstimateEntry:
     remembered).
     """
     key = _estimate_cache_key(slug, direction)
-    entry = cache.get(key)
-    if isinstance(entry, EstimateEntry):
-        return entry
+    stored = cache.get(key)
+    # Stored as a plain tuple (tagged), so a changed class never makes an old entry unreadable.
+    if isinstance(stored, tuple) and len(stored) == 3 and stored[0] == _ENTRY_TAG:
+        return EstimateEntry(body=stored[1], etag=stored[2])
     queue = partner_queue_get(slug=slug, direction=direction)
     entry = _estimate_entry(_queue_estimate(queue))
-    cache.add(key, entry, ESTIMATE_CACHE_SECONDS)
+    cache.add(key, _stored(entry), ESTIMATE_CACHE_SECONDS)
     return entry
 
 
@@ -220,7 +228,7 @@ def partner_estimate_refresh(*, queue_id: int) -> None:
     if not queue.crossing.active:
         cache.delete(key)
         return
-    cache.set(key, _estimate_entry(_queue_estimate(queue)), ESTIMATE_CACHE_SECONDS)
+    cache.set(key, _stored(_estimate_entry(_queue_estimate(queue))), ESTIMATE_CACHE_SECONDS)
 
 
 @receiver(post_save, sender=Estimate, dispatch_uid="partner_estimate_forget_on_save")
