@@ -32,7 +32,7 @@ from ninja.throttling import BaseThrottle
 from redis.exceptions import RedisError
 
 from config.errors import PROBLEM_CONTENT_TYPE, DomainError, problem_response
-from queues import partner_keys
+from queues import partner_keys, partner_reads
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +96,10 @@ class _Hits:
 
 
 def _read_key_and_count(request: HttpRequest, raw_key: str) -> object:
-    """On Redis, in one round trip: the cached entry of the key (for ``partner_key_authenticate``) and the
-    throttle's count of this request (kept on the request for :class:`PartnerKeyThrottle`). Elsewhere (tests,
-    local memory) nothing is read here."""
+    """On Redis, in one round trip: the cached entry of the key (for ``partner_key_authenticate``), the
+    throttle's count of this request (kept on the request for :class:`PartnerKeyThrottle`) and, for an estimate
+    read, the cached answer (``request.partner_estimate_stored``, for the operation). Elsewhere (tests, local
+    memory) nothing is read here."""
     backend = _redis()
     if backend is None:
         return partner_keys.UNREAD
@@ -115,6 +116,9 @@ def _read_key_and_count(request: HttpRequest, raw_key: str) -> object:
         counter = backend.make_and_validate_key(_throttle_key(raw_key, period, window))
         pipeline.incr(counter)
         pipeline.expire(counter, period + 1, nx=True)
+    estimate_key = _estimate_key_of(request)
+    if estimate_key is not None:
+        pipeline.get(backend.make_and_validate_key(estimate_key))
     try:
         results = pipeline.execute()
     except RedisError:
@@ -123,7 +127,19 @@ def _read_key_and_count(request: HttpRequest, raw_key: str) -> object:
         return None
     if rate is not None:
         request._partner_hits = _Hits(count=int(results[1]), period=period, window=window, now=now)
+    if estimate_key is not None:
+        request.partner_estimate_stored = None if results[-1] is None else client._serializer.loads(results[-1])
     return None if results[0] is None else client._serializer.loads(results[0])
+
+
+def _estimate_key_of(request: HttpRequest) -> str | None:
+    """The cache key of the estimate a ``/crossings/{slug}/estimate`` request asks for, else None."""
+    match = getattr(request, "resolver_match", None)
+    slug = match.kwargs.get("slug") if match is not None else None
+    direction = request.GET.get("direction")
+    if not slug or not direction or not request.path.endswith("/estimate"):
+        return None
+    return partner_reads.partner_estimate_cache_key(slug, direction)
 
 
 def _count_hit(cache_key: str, period: int) -> int:

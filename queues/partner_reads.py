@@ -191,23 +191,34 @@ def _stored(entry: EstimateEntry) -> tuple[str, bytes | None, str | None]:
     return (_ENTRY_TAG, entry.body, entry.etag)
 
 
+# ``stored`` of partner_estimate_entry when the caller has not read the cache for it.
+UNREAD = object()
+
+
+def partner_estimate_cache_key(slug: str, direction: str) -> str:
+    """The cache key of the answer for crossing ``slug`` in ``direction`` (any case)."""
+    return _estimate_cache_key(slug, direction)
+
+
 def _estimate_cache_key(slug: str, direction: str) -> str:
     digest = hashlib.sha256(f"{slug}|{direction.upper()}".encode()).hexdigest()[:32]
     return f"partner:estimate:{digest}"
 
 
-def partner_estimate_entry(*, slug: str, direction: str) -> EstimateEntry:
+def partner_estimate_entry(*, slug: str, direction: str, stored: object = UNREAD) -> EstimateEntry:
     """The current answer of the queue of crossing ``slug`` in ``direction``, from the cache when it holds it
     (no query), else from the database (2 queries), then remembered for :data:`ESTIMATE_CACHE_SECONDS`.
 
     A saved or deleted estimate drops the remembered answer at once, and the estimator stores the new one when
     its transaction commits (:func:`partner_estimate_refresh`); an answer read from the database is only added,
-    never overwritten. With the cache down every read is computed.
+    never overwritten. With the cache down every read is computed. ``stored`` is the cache's value for
+    :func:`partner_estimate_cache_key` when the caller read it already (with the key, in one round trip).
     Raises :class:`NotFound` and :class:`ValidationFailed` like :func:`partner_queue_get` (those are not
     remembered).
     """
     key = _estimate_cache_key(slug, direction)
-    stored = cache.get(key)
+    if stored is UNREAD:
+        stored = cache.get(key)
     # Stored as a plain tuple (tagged), so a changed class never makes an old entry unreadable.
     if isinstance(stored, tuple) and len(stored) == 3 and stored[0] == _ENTRY_TAG:
         return EstimateEntry(body=stored[1], etag=stored[2])

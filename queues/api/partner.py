@@ -202,7 +202,9 @@ def get_estimate(
     slug: str,
     direction: Annotated[str, Query(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])],
 ):
-    entry = partner_reads.partner_estimate_entry(slug=slug, direction=direction)
+    # Read with the key by the partner auth when it could (one Redis round trip for both).
+    stored = getattr(request, "partner_estimate_stored", partner_reads.UNREAD)
+    entry = partner_reads.partner_estimate_entry(slug=slug, direction=direction, stored=stored)
     if entry.body is None:
         raise partner_reads.InsufficientData()
     # The answer is sent as stored (JSON bytes and ETag made once per estimate), not validated again.

@@ -1,5 +1,5 @@
-"""On real Redis: a hot partner estimate read costs two round trips (the key with the throttle's count, then the
-answer) and no query; the throttle still counts and refuses; the cache client is reused across operations."""
+"""On real Redis: a hot partner estimate read costs one round trip (the key, the throttle's count and the answer
+pipelined) and no query; other reads two; the throttle still counts and refuses; the cache client is reused."""
 
 # Fixtures are imported from tests.partner_support and then requested by name.
 # ruff: noqa: F811
@@ -41,7 +41,7 @@ def test_the_test_cache_is_redis():
     assert isinstance(caches["default"], ResilientRedisCache)
 
 
-def test_a_hot_estimate_read_is_two_redis_round_trips_and_no_query(
+def test_a_hot_estimate_read_is_one_redis_round_trip_and_no_query(
     partner_client, round_trips, django_assert_num_queries
 ):
     publish_estimate(queue_of(), wait=150)
@@ -53,7 +53,17 @@ def test_a_hot_estimate_read_is_two_redis_round_trips_and_no_query(
 
     assert response.status_code == 200
     assert response.json()["wait_minutes"] == 150
-    assert len(round_trips) == 2
+    assert len(round_trips) == 1
+
+
+def test_a_new_estimate_is_served_at_once_through_the_pipeline(partner_client):
+    queue = queue_of()
+    publish_estimate(queue, wait=150)
+    assert partner_client.get(ESTIMATE, {"direction": "KZ-RU"}).json()["wait_minutes"] == 150
+
+    publish_estimate(queue, wait=95)
+
+    assert partner_client.get(ESTIMATE, {"direction": "kz-ru"}).json()["wait_minutes"] == 95
 
 
 def test_the_throttle_counts_in_the_same_round_trip_and_refuses_past_the_rate(partner_client, settings):
