@@ -159,8 +159,29 @@ def report_content_hash(item: Mapping[str, Any]) -> str:
     upper case, or a coordinate as ``43`` instead of ``43.0``; fields outside the contract are ignored.
     """
     canonical = {name: _canonical_value(name, item.get(name)) for name in CONTENT_FIELDS if item.get(name) is not None}
+    return _hash_of(canonical)
+
+
+def _hash_of(canonical: dict[str, Any]) -> str:
     encoded = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
     return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def _valid_content_hash(item: Mapping[str, Any], *, report_id: uuid.UUID, observed_at: datetime) -> str:
+    """:func:`report_content_hash` of an item that passed validation, reusing its parsed id and time."""
+    canonical: dict[str, Any] = {}
+    for name in CONTENT_FIELDS:
+        value = item.get(name)
+        if value is None:
+            continue
+        if name == "id":
+            value = str(report_id)
+        elif name == "observed_at":
+            value = observed_at.isoformat()
+        elif name in ("lat", "lon"):
+            value = float(value)
+        canonical[name] = value
+    return _hash_of(canonical)
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -278,7 +299,7 @@ def report_validate(
             lat=lat,
             lon=lon,
             km_from_crossing=km_from_crossing,
-            content_hash=report_content_hash(item),
+            content_hash=_valid_content_hash(item, report_id=report_id, observed_at=observed_at),
         ),
         {},
     )
