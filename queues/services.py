@@ -7,7 +7,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -356,7 +356,7 @@ def reports_process(*, driver_id: int, as_of: datetime) -> int:
                     crossing_id=report.crossing_id,
                     from_country=report.from_country,
                     to_country=report.to_country,
-                    crossed_on=report.observed_at.astimezone(UTC).date(),
+                    crossed_at=report.observed_at,  # each country dates it by its own calendar there
                 )
         if flagged_queue_ids:
             # The estimates may already have used these reports unflagged; let them see the flags now.

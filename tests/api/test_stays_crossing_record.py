@@ -105,3 +105,35 @@ def test_a_crossing_after_midnight_on_one_side_is_dated_by_each_country_own_cale
     stay_events = {event.country: event.date for event in StayEvent.objects.filter(driver=driver)}
 
     assert stay_events.get("RU") == date(2026, 4, 1)
+
+
+def test_a_crossed_report_after_local_midnight_records_the_entry_on_the_local_date(
+    driver_client, driver, django_capture_on_commit_callbacks
+):
+    import uuid
+    from datetime import UTC, datetime, time, timedelta
+
+    from django.utils import timezone
+
+    from stays.models import StayEvent
+
+    driver.citizenship = "UZ"
+    driver.save(update_fields=["citizenship"])
+    yesterday = timezone.now().astimezone(UTC).date() - timedelta(days=1)
+    # 19:30 UTC is 00:30 in Pavlodar (UTC+5) and 02:30 in Altai Krai (UTC+7): already the next day in Russia.
+    crossed_at = datetime.combine(yesterday, time(19, 30), tzinfo=UTC)
+    report = {
+        "id": str(uuid.uuid4()),
+        "crossing": "sharbakty-kulunda",
+        "direction": "KZ-RU",
+        "kind": "crossed",
+        "observed_at": crossed_at.isoformat(),
+        "waited_minutes": 300,
+    }
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = driver_client.post("/api/v1/reports", {"reports": [report]}, format="json")
+
+    assert response.status_code == 200
+    entry = StayEvent.objects.get(driver=driver, country="RU", kind="entry")
+    assert entry.date == yesterday + timedelta(days=1)
