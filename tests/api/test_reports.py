@@ -294,7 +294,7 @@ def test_a_crossed_report_records_the_crossing_through_the_stays_service(
             "crossing_id": queue.crossing_id,
             "from_country": "KZ",
             "to_country": "RU",
-            "crossed_on": observed.date(),
+            "crossed_at": observed,
         }
     ]
 
