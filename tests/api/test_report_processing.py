@@ -177,7 +177,7 @@ def test_processing_a_crossed_report_records_its_stay_events_once(driver, monkey
     reports_process(driver_id=driver.pk, as_of=RECEIVED_AT)
 
     assert [str(call["report_id"]) for call in calls] == [items[3]["id"]]
-    assert calls[0]["crossed_on"] == at(300).date()
+    assert calls[0]["crossed_at"] == at(300)
 
 
 def test_processing_that_flags_a_report_asks_for_the_estimate_again(driver, monkeypatch):
