@@ -11,21 +11,24 @@ def mark_stored_reports_processed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('carriers', '0002_field_verbose_names'),
-        ('queues', '0006_crossing_time_zones'),
+        ("carriers", "0002_field_verbose_names"),
+        ("queues", "0006_crossing_time_zones"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='report',
-            name='processed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='processed at'),
+            model_name="report",
+            name="processed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="processed at"),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(condition=models.Q(('processed_at__isnull', True)), fields=['driver', 'received_at'], name='report_unprocessed_idx'),
+            model_name="report",
+            index=models.Index(
+                condition=models.Q(("processed_at__isnull", True)),
+                fields=["driver", "received_at"],
+                name="report_unprocessed_idx",
+            ),
         ),
         migrations.RunPython(mark_stored_reports_processed, migrations.RunPython.noop),
     ]
