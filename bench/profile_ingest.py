@@ -40,6 +40,7 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
     os.environ.setdefault("SECRET_KEY", "profile-" + uuid.uuid4().hex * 2)
     os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
+    os.environ.setdefault("SMS_BACKEND", "locmem")
     os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("THROTTLE_REPORTS", "100000000/minute")
     os.environ.setdefault("THROTTLE_DRIVER", "100000000/minute")

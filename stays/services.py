@@ -68,7 +68,7 @@ def _refresh_after_commit(driver_id: int) -> None:
 
 def _lock_driver(driver: Driver) -> None:
     """Serialises writes to one driver's history (two devices adding events at once)."""
-    Driver.objects.select_for_update().filter(pk=driver.pk).first()
+    Driver.objects.select_for_update(no_key=True).filter(pk=driver.pk).order_by().values_list("pk", flat=True).first()
 
 
 def stay_event_problems(

@@ -90,8 +90,6 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-# Django 6 behaviour now: a URL typed without a scheme in a form means https.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- Redis: cache and Celery broker --------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -146,6 +144,11 @@ CELERY_BEAT_SCHEDULE = {
     "estimate-sweep": {"task": "queues.estimate_sweep", "schedule": timedelta(minutes=1), "options": {"expires": 50}},
     "estimate-points-purge": {"task": "queues.estimate_points_purge", "schedule": crontab(hour=3, minute=17)},
     "purge-report-locations": {"task": "queues.report_locations_purge", "schedule": timedelta(hours=1)},
+    "reports-process-sweep": {
+        "task": "queues.reports_process_sweep",
+        "schedule": timedelta(minutes=1),
+        "options": {"expires": 50},
+    },
     "alert-deliveries-sweep": {
         "task": "queues.alert_deliveries_sweep",
         "schedule": timedelta(minutes=1),
@@ -153,6 +156,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     "stay-daily-check": {"task": "stays.daily_check", "schedule": crontab(hour=2, minute=0)},
     "one-time-codes-purge": {"task": "carriers.one_time_codes_purge", "schedule": timedelta(hours=6)},
+    "auth-tokens-purge": {"task": "carriers.auth_tokens_purge", "schedule": timedelta(hours=6)},
 }
 
 # --- Auth -----------------------------------------------------------------------------------------

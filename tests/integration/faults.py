@@ -169,6 +169,9 @@ def app_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, str
             "REDIS_URL": redis_url,
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
+            # Production settings require an SMS backend; codes go to files the tests can read.
+            "SMS_BACKEND": "file",
+            "SMS_FILE_PATH": str(PROJECT_DIR / "var" / "faults-sms"),
         }
     )
     env.update(extra)
