@@ -95,6 +95,9 @@ class _Hits:
     now: float = 0.0
 
 
+_CACHE_DOWN = "cache-down"
+
+
 def _read_key_and_count(request: HttpRequest, raw_key: str) -> object:
     """On Redis, in one round trip: the cached entry of the key (for ``partner_key_authenticate``), the
     throttle's count of this request (kept on the request for :class:`PartnerKeyThrottle`) and, for an estimate
@@ -124,7 +127,11 @@ def _read_key_and_count(request: HttpRequest, raw_key: str) -> object:
     except RedisError:
         getattr(backend, "_degraded", lambda operation: None)("get")
         request._partner_hits = _Hits(count=None)
-        return None
+        # Neither a hit nor a miss: the key and the answer come from the database and are not written back
+        # (each write would wait for the unreachable cache again).
+        if estimate_key is not None:
+            request.partner_estimate_stored = _CACHE_DOWN
+        return _CACHE_DOWN
     if rate is not None:
         request._partner_hits = _Hits(count=int(results[1]), period=period, window=window, now=now)
     if estimate_key is not None:

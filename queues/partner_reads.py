@@ -224,7 +224,8 @@ def partner_estimate_entry(*, slug: str, direction: str, stored: object = UNREAD
         return EstimateEntry(body=stored[1], etag=stored[2])
     queue = partner_queue_get(slug=slug, direction=direction)
     entry = _estimate_entry(_queue_estimate(queue))
-    cache.add(key, _stored(entry), ESTIMATE_CACHE_SECONDS)
+    if stored is None:  # a miss (anything else: the caller found the cache unavailable)
+        cache.add(key, _stored(entry), ESTIMATE_CACHE_SECONDS)
     return entry
 
 

@@ -225,6 +225,8 @@ def test_with_the_cache_down_reads_and_keys_come_from_the_database(partner_key, 
     )
     for module in (partner_reads, partner_keys, partner_config):
         monkeypatch.setattr(module, "cache", dead_cache)
+    writes = []
+    monkeypatch.setattr(dead_cache, "add", lambda *args, **kwargs: writes.append(args) or False)
     key, raw = partner_key
     client = client_for(raw)
     queue = queue_of()
@@ -239,3 +241,4 @@ def test_with_the_cache_down_reads_and_keys_come_from_the_database(partner_key, 
     assert first.json()["wait_minutes"] == 100
     assert second.json()["wait_minutes"] == 140
     assert third.status_code == 401
+    assert writes == []  # nothing written back to a cache found unreachable
