@@ -1,5 +1,7 @@
 """Test settings: the embedded default unless DATABASE_URL / REDIS_URL point at real services (CI)."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import REST_FRAMEWORK
 
@@ -25,7 +27,6 @@ PARTNER_THROTTLE_RATE = "10000/minute"
 # SQLite: a file per test run instead of shared memory. Live-server tests send concurrent requests, and Django
 # hands an in-memory database's single connection to every server thread, which cannot hold two transactions.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
-    import os
     import tempfile
 
     DATABASES["default"]["TEST"] = {  # noqa: F405
@@ -34,3 +35,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 
 # Static files are not collected for tests; WhiteNoise would warn on every request about the missing folder.
 MIDDLEWARE = [name for name in MIDDLEWARE if name != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+
+# On Redis, each test process keeps its cache in a database of its own: tests clear the cache (FLUSHDB), and one
+# process's clear must not wipe another's throttle counters or pending flags. The broker stays on REDIS_URL. A
+# live worker started by the fixtures inherits PYTEST_XDIST_WORKER, so it shares its test process's cache.
+if REDIS_URL:  # noqa: F405
+    from urllib.parse import urlsplit
+
+    _redis = urlsplit(REDIS_URL)  # noqa: F405
+    _base_db = int(_redis.path.lstrip("/") or 0)
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    _index = int(_worker[2:]) if _worker[2:].isdigit() else 0
+    _cache_db = _base_db - 1 - _index if _base_db > _index else _base_db + 1 + _index
+    CACHES = {
+        "default": {**CACHES["default"], "LOCATION": _redis._replace(path=f"/{_cache_db}").geturl()}  # noqa: F405
+    }
