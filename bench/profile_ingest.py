@@ -16,7 +16,6 @@ REDIS_URL it runs in-process after each request's commit and is part of the requ
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import uuid
@@ -24,6 +23,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.profiling import django_setup, signed_in_driver
 
 
 def main() -> int:
@@ -34,34 +35,12 @@ def main() -> int:
     parser.add_argument("--no-profile", action="store_true", help="timings only, without pyinstrument's overhead")
     args = parser.parse_args()
 
-    os.environ.setdefault(
-        "DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kezek_bench")
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
-    os.environ.setdefault("SECRET_KEY", "profile-" + uuid.uuid4().hex * 2)
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
-    os.environ.setdefault("SMS_BACKEND", "locmem")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-    os.environ.setdefault("THROTTLE_REPORTS", "100000000/minute")
-    os.environ.setdefault("THROTTLE_DRIVER", "100000000/minute")
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
+    django_setup(THROTTLE_REPORTS="100000000/minute")
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
-    from knox.models import AuthToken
 
-    from carriers.models import Device, Driver
-
-    call_command("migrate", verbosity=0)
-    suffix = uuid.uuid4().hex[:8]
-    user = get_user_model().objects.create(username=f"profile-{suffix}")
-    driver = Driver.objects.create(user=user, phone=f"+7705{int(suffix, 16) % 10**7:07d}", name="Profile")
-    instance, token = AuthToken.objects.create(user=user)
-    Device.objects.create(driver=driver, auth_token=instance, name="profile phone")
+    driver, token = signed_in_driver()
     client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
     # Every report observed in the past (ingest refuses more than 5 minutes ahead): the profiled requests are
     # spaced 6 s per report after the history.

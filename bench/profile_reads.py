@@ -11,14 +11,14 @@ deployment); prints, per endpoint, the SQL statements of one warm request and th
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.profiling import django_setup, signed_in_driver
 
 
 def main() -> int:
@@ -30,36 +30,15 @@ def main() -> int:
     parser.add_argument("--profile", help="cProfile of the endpoint whose name contains this")
     args = parser.parse_args()
 
-    os.environ.setdefault(
-        "DATABASE_URL", os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kezek_bench")
-    )
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
-    os.environ.setdefault("SECRET_KEY", "profile-" + uuid.uuid4().hex * 2)
-    os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-    os.environ.setdefault("SMS_BACKEND", "console")
-    os.environ.setdefault("THROTTLE_DRIVER", "100000000/minute")
-    os.environ.setdefault("PARTNER_THROTTLE_RATE", "100000000/minute")
-    import django
-
-    django.setup()
-    from django.contrib.auth import get_user_model
-    from django.core.management import call_command
+    django_setup(PARTNER_THROTTLE_RATE="100000000/minute")
     from django.db import connection
     from django.test import Client
-    from knox.models import AuthToken
 
-    from carriers.models import Device, Driver
     from queues.models import Estimate, PartnerKey, Queue
     from queues.partner_keys import partner_key_issue
     from stays.models import StayEvent
 
-    call_command("migrate", verbosity=0)
-    suffix = uuid.uuid4().hex[:8]
-    user = get_user_model().objects.create(username=f"profile-{suffix}")
-    driver = Driver.objects.create(user=user, phone=f"+7705{int(suffix, 16) % 10**7:07d}", name="Profile")
-    instance, token = AuthToken.objects.create(user=user)
-    Device.objects.create(driver=driver, auth_token=instance, name="profile phone")
+    driver, token = signed_in_driver()
     today = datetime.now(tz=UTC).date()
     for offset, kind in ((40, "entry"), (20, "exit"), (10, "entry")):
         StayEvent.objects.create(
@@ -85,7 +64,7 @@ def main() -> int:
             "published": True,
         },
     )
-    raw_key = partner_key_issue(key=PartnerKey(firm=f"Profile {suffix}"))
+    raw_key = partner_key_issue(key=PartnerKey(firm=f"Profile {driver.pk}"))
 
     driver_client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
     partner_client = Client(HTTP_HOST="127.0.0.1", HTTP_X_API_KEY=raw_key)
