@@ -13,10 +13,27 @@ import logging
 from celery.contrib.django.task import DjangoTask
 from celery.exceptions import Reject
 from django.conf import settings
+from django.db import OperationalError
 
 logger = logging.getLogger(__name__)
 
 _DELIVERY_KEY = "kezek:task-deliveries:{task_id}"
+
+# Options of a short, idempotent database task (refresh an estimate, process a driver's reports): acknowledged only
+# once done, so redelivered if its worker dies; only transient database errors (connection lost, deadlock, lock
+# timeout) are retried, twice (about 2 s, 4 s): a retry keeps the task id and counts against
+# CELERY_TASK_MAX_DELIVERIES (3); past that the minute sweeps take over.
+IDEMPOTENT_DB_TASK = {
+    "ignore_result": True,
+    "acks_late": True,
+    "soft_time_limit": 60,
+    "time_limit": 90,
+    "autoretry_for": (OperationalError,),
+    "max_retries": 2,
+    "retry_backoff": 2,
+    "retry_backoff_max": 60,
+    "retry_jitter": True,
+}
 _client = None
 
 

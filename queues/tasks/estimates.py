@@ -13,6 +13,7 @@ from django.db import OperationalError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from config.tasks import IDEMPOTENT_DB_TASK
 from queues import estimation
 
 __all__ = ["estimate_points_purge", "estimate_refresh", "estimate_sweep"]
@@ -28,22 +29,7 @@ def _as_of(value: str | None) -> datetime:
     return parsed
 
 
-@shared_task(
-    name="queues.estimate_refresh",
-    ignore_result=True,
-    # Idempotent (upserts under a row lock), so it is acknowledged only once done and redelivered if the worker dies.
-    acks_late=True,
-    soft_time_limit=60,
-    time_limit=90,
-    # Only transient database errors (connection lost, deadlock, lock timeout) are worth retrying; anything else
-    # would fail again. Two retries (2 s, 4 s): a retry keeps the task id, and the delivery cap of the base task
-    # (CELERY_TASK_MAX_DELIVERIES = 3) counts it; past that the minute sweep takes over anyway.
-    autoretry_for=(OperationalError,),
-    max_retries=2,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-)
+@shared_task(name="queues.estimate_refresh", **IDEMPOTENT_DB_TASK)
 def estimate_refresh(*, queue_id: int, as_of: str | None = None, **kwargs) -> None:
     """Refreshes one queue's estimate; without ``as_of`` it uses the time the task runs (so reports that
     arrived while it waited in the broker count)."""

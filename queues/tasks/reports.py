@@ -5,9 +5,9 @@ running worker.
 """
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
+from config.tasks import IDEMPOTENT_DB_TASK
 from queues import services
 
 __all__ = ["report_locations_purge", "reports_process", "reports_process_sweep"]
@@ -19,20 +19,7 @@ def report_locations_purge(**kwargs) -> None:
     services.report_locations_purge(as_of=timezone.now())
 
 
-@shared_task(
-    name="queues.reports_process",
-    ignore_result=True,
-    # Idempotent (one transaction under the driver's row lock), so it is acknowledged only once done and
-    # redelivered if the worker dies; transient database errors are retried twice, then the sweep takes over.
-    acks_late=True,
-    soft_time_limit=60,
-    time_limit=90,
-    autoretry_for=(OperationalError,),
-    max_retries=2,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    retry_jitter=True,
-)
+@shared_task(name="queues.reports_process", **IDEMPOTENT_DB_TASK)
 def reports_process(*, driver_id: int, **kwargs) -> None:
     """After ingest: puts the driver's unprocessed reports into visits, flags them, records crossings."""
     services.reports_process_pending(driver_id=driver_id, as_of=timezone.now())
