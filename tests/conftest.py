@@ -94,3 +94,27 @@ def dispatcher(carrier):
     dispatcher.user.set_password("dispatch-pass-1")
     dispatcher.user.save()
     return dispatcher
+
+
+
+_moved_clock = None
+
+
+def pytest_configure(config):
+    """Runs the whole suite on a clock moved forward when ``KEZEK_TEST_CLOCK_SHIFT_DAYS`` is set.
+
+    CI runs the suite twice, once on today's clock and once a year or more ahead, so a test that leans on the
+    date it was written (fixed sample dates against a real clock) fails at once rather than months later. The
+    clock moves before collection (module-level "now" moves too) and keeps ticking; tests that freeze or move
+    time themselves nest inside it. The live Celery worker gets the same shift (``tests.integration.shifted_celery``).
+    """
+    global _moved_clock
+    from tests.clock import clock_shift
+
+    _moved_clock = clock_shift()
+    _moved_clock.__enter__()
+
+
+def pytest_unconfigure(config):
+    if _moved_clock is not None:
+        _moved_clock.__exit__(None, None, None)
