@@ -96,7 +96,6 @@ def dispatcher(carrier):
     return dispatcher
 
 
-
 _moved_clock = None
 
 
