@@ -1,7 +1,7 @@
 """Accuracy of the wait estimator on simulated queues, beside the chat's rules of thumb and an oracle.
 
-Every scenario of ``queues.simulation`` is run for several seeds; the production estimator is replayed over each
-report stream (``queues.replay``, exactly what ``manage.py replay_reports`` runs) and scored against the true wait
+Every scenario of ``queues.tools.simulation`` is run for several seeds; the production estimator is replayed over each
+report stream (``queues.tools.replay``, exactly what ``manage.py replay_reports`` runs) and scored against the true wait
 of a truck joining at each tick. In the same run, three references are scored on the same ticks:
 
 - chat, last crossing: the wait the most recent crossing reported (what "someone just crossed, 30 hours" says);
@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.report import write_section  # noqa: E402
-from queues.replay import parse_timestamp, replay  # noqa: E402
-from queues.simulation import SCENARIOS, SimulationRun, scenario_config, simulate_run  # noqa: E402
+from queues.tools.replay import parse_timestamp, replay  # noqa: E402
+from queues.tools.simulation import SCENARIOS, SimulationRun, scenario_config, simulate_run  # noqa: E402
 
 HOURS = float(os.environ.get("ACCURACY_HOURS", "120"))
 SEEDS = [int(seed) for seed in os.environ.get("ACCURACY_SEEDS", "1,2,3").split(",")]

@@ -372,7 +372,7 @@ def seed_estimate(stack: Stack, tokens: list[str], crossing: str, direction: str
             return "computed by the worker from seeded reports"
         time.sleep(0.5)
     try:
-        from queues.estimation import estimate_refresh
+        from queues.services.estimates import estimate_refresh
 
         estimate_refresh(queue_id=queue.id, as_of=datetime.now(tz=UTC))
         if Estimate.objects.filter(queue=queue, published=True).exists():

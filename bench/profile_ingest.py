@@ -98,7 +98,7 @@ def main() -> int:
         f"in-process{' under the profiler' if profiler else ''}; results {statuses}"
     )
     from queues.models import Report
-    from queues.services import reports_process
+    from queues.services.reports import reports_process
 
     waiting = Report.objects.filter(driver=driver, processed_at__isnull=True).count()
     if waiting:

@@ -35,7 +35,7 @@ def main() -> int:
     from django.test import Client
 
     from queues.models import Estimate, PartnerKey, Queue
-    from queues.partner_keys import partner_key_issue
+    from queues.services.partner_keys import partner_key_issue
     from stays.models import StayEvent
 
     driver, token = signed_in_driver()

@@ -18,7 +18,7 @@ from knox.settings import knox_settings
 
 from carriers import domain, sms
 from carriers.models import Carrier, Device, Dispatcher, Driver, Language, OneTimeCode, generate_invite_code
-from config.errors import Conflict, DomainError, ValidationFailed
+from core.errors import Conflict, DomainError, ValidationFailed
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from celery.signals import setup_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
-app = Celery("kezek", task_cls="config.tasks:KezekTask")
+app = Celery("kezek", task_cls="core.tasks:KezekTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
@@ -15,6 +15,6 @@ app.autodiscover_tasks()
 @setup_logging.connect
 def _log_like_django(**kwargs) -> None:
     """Workers and beat write the same JSON lines as the web (task id included, secrets redacted)."""
-    from config.logging import configure_celery_logging
+    from core.logging import configure_celery_logging
 
     configure_celery_logging(**kwargs)

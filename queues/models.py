@@ -150,7 +150,7 @@ class Report(models.Model):
     flags = models.JSONField(_("flags"), default=list, blank=True)
     trusted = models.BooleanField(_("trusted"), default=True)
     # Set once the report was put into its visit, flagged and (``crossed``) recorded as stay events; ingest stores
-    # reports unprocessed and ``queues.services.reports_process`` does the rest after commit.
+    # reports unprocessed and ``queues.services.reports.reports_process`` does the rest after commit.
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     class Meta:

@@ -15,7 +15,7 @@ from django_countries import countries
 
 from carriers.models import Dispatcher, Driver, Notification
 from carriers.push import notification_push
-from config.errors import NotFound, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from queues.catalogue import crossing_local_date
 from queues.models import Crossing
 from stays import domain, selectors

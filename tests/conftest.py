@@ -27,7 +27,7 @@ def _seeded_catalogue(request, _django_db_marker):
     A transactional test (live server, live worker) flushes every table at its end; this puts the shipped
     catalogue back for the tests that run after it.
     """
-    from queues.selectors import queue_catalogue_forget
+    from queues.selectors.crossings import queue_catalogue_forget
 
     queue_catalogue_forget()  # report ingest keeps the catalogue in memory; a rolled-back edit must not linger
     uses_db = request.node.get_closest_marker("django_db") is not None

@@ -10,7 +10,7 @@ import hashlib
 import uuid
 from datetime import datetime
 
-from queues.domain import MIN_DRIVERS, EstimateResult, Sample
+from queues.domain.estimator import MIN_DRIVERS, EstimateResult, Sample
 from queues.models import Queue, Report
 
 

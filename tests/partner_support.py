@@ -13,7 +13,7 @@ import pytest
 from django.test import Client
 
 from queues.models import Estimate, EstimatePoint, PartnerKey, Queue
-from queues.partner_keys import partner_key_issue
+from queues.services.partner_keys import partner_key_issue
 
 BASE = "/api/partner/v1"
 NOW = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)

@@ -8,7 +8,7 @@ from django.utils.translation import ngettext
 
 from carriers.admin_tenancy import CarrierScopedAdmin
 from queues.models import Crossing, Queue, Report, Visit
-from queues.services import report_trust_set
+from queues.services.reports import report_trust_set
 
 
 class QueueInline(admin.TabularInline):

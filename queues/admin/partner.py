@@ -16,9 +16,9 @@ from django.utils.translation import ngettext
 from rest_framework_api_key.models import APIKey
 
 from carriers.admin_tenancy import SuperuserOnlyAdmin
-from queues import alerts
 from queues.models import AlertDelivery, AlertSubscription, PartnerKey
-from queues.partner_keys import partner_key_issue, partner_key_revoke
+from queues.services import alerts
+from queues.services.partner_keys import partner_key_issue, partner_key_revoke
 
 
 @admin.register(PartnerKey)

@@ -21,11 +21,11 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from config.errors import ValidationFailed
-from config.pagination import CursorPagination
-from queues.estimation import estimate_as_dict
-from queues.selectors import crossing_get, crossing_list, visit_list
-from queues.services import report_batch_ingest
+from core.errors import ValidationFailed
+from core.pagination import CursorPagination
+from queues.selectors.crossings import crossing_get, crossing_list, visit_list
+from queues.services.estimates import estimate_as_dict
+from queues.services.reports import report_batch_ingest
 
 MAX_REPORTS_PER_BATCH = 100
 READ_CACHE_CONTROL = "private, max-age=30"
@@ -105,7 +105,7 @@ class CrossingDetailApi(APIView):
 @extend_schema_field({"type": "object", "description": "A <report> as the contract defines it."})
 class JsonObjectField(serializers.Field):
     """Any JSON object, as is: the shape check of a batch item. Its fields are checked per item by
-    ``queues.validation`` (a bad item is rejected alone); DictField would walk every value for nothing."""
+    ``queues.domain.reports`` (a bad item is rejected alone); DictField would walk every value for nothing."""
 
     default_error_messages = {"not_object": _lazy("Each report must be a JSON object.")}
 

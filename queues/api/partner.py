@@ -1,4 +1,4 @@
-"""The partner API's operations (ninja Router, mounted by ``config.partner``): crossings, estimates, history,
+"""The partner API's operations (ninja Router, mounted by ``config.api``): crossings, estimates, history,
 webhook alerts. Each operation turns its input into arguments, makes one selector or service call, and turns
 the result back; errors are DomainErrors rendered by the API's handlers.
 """
@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
-from config.errors import ValidationFailed
-from queues import alerts, partner_reads
-from queues.partner_domain import HISTORY_MAX_POINTS, HistoryWindowError, history_window
+from core.errors import ValidationFailed
+from queues.domain.partner import HISTORY_MAX_POINTS, HistoryWindowError, history_window
+from queues.selectors import partner as partner_reads
+from queues.services import alerts
 
 router = Router()
 

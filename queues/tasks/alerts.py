@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from queues.alerts import alert_deliveries_due, alert_delivery_attempt
+from queues.services.alerts import alert_deliveries_due, alert_delivery_attempt
 
 __all__ = ["alert_deliver", "alert_deliveries_sweep"]
 

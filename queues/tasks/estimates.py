@@ -1,4 +1,4 @@
-"""Thin Celery wrappers around the estimate services (``queues.estimation``).
+"""Thin Celery wrappers around the estimate services (``queues.services.estimates``).
 
 Arguments are keyword-only JSON (ids, ISO 8601 datetimes); ``**kwargs`` lets an older or newer sender add
 arguments without breaking a running worker.
@@ -13,8 +13,8 @@ from django.db import OperationalError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from config.tasks import IDEMPOTENT_DB_TASK
-from queues import estimation
+from core.tasks import IDEMPOTENT_DB_TASK
+from queues.services import estimates as estimation
 
 __all__ = ["estimate_points_purge", "estimate_refresh", "estimate_sweep"]
 

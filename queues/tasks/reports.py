@@ -7,8 +7,8 @@ running worker.
 from celery import shared_task
 from django.utils import timezone
 
-from config.tasks import IDEMPOTENT_DB_TASK
-from queues import services
+from core.tasks import IDEMPOTENT_DB_TASK
+from queues.services import reports as services
 
 __all__ = ["report_locations_purge", "reports_process", "reports_process_sweep"]
 

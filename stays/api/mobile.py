@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carriers.api.schema import UNAUTHENTICATED, VALIDATION, problem
-from config.pagination import CursorPagination
+from core.pagination import CursorPagination
 from queues.models import Crossing
 from stays import domain, selectors, services
 from stays.models import StayEvent

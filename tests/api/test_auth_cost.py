@@ -138,7 +138,7 @@ def test_the_purge_runs_as_a_periodic_task(settings):
 def test_with_the_cache_down_a_driver_still_signs_in_through_the_database(settings, django_assert_max_num_queries):
     settings.CACHES = {
         "default": {
-            "BACKEND": "config.cache.ResilientRedisCache",
+            "BACKEND": "core.cache.ResilientRedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",
             "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
         }

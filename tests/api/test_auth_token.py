@@ -11,7 +11,7 @@ from knox.models import AuthToken
 
 from carriers import services
 from carriers.models import Device, Driver, OneTimeCode
-from config.errors import DomainError
+from core.errors import DomainError
 from tests.api.signin import (  # noqa: F401
     ME_URL,
     OTP_URL,

@@ -11,8 +11,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from queues import estimation
 from queues.models import Estimate, Queue
+from queues.services import estimates as estimation
 from tests.estimates import transparent_estimate
 from tests.factories import DriverFactory, token_for
 from tests.reports_helpers import CROSSING, report

@@ -4,8 +4,8 @@ import pytest
 from django.db import OperationalError
 from django.db.backends.utils import CursorWrapper
 
-from config.errors import database_unavailable_response
-from config.middleware import DatabaseUnavailableMiddleware
+from core.errors import database_unavailable_response
+from core.middleware import DatabaseUnavailableMiddleware
 from queues.models import PartnerKey
 from tests.factories import token_for
 

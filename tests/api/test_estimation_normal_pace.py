@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.core.cache import cache
 
-from queues import estimation
-from queues.domain import EstimateResult, QueueParams, estimate_wait, pace_memory_start
+from queues.domain.estimator import EstimateResult, QueueParams, estimate_wait, pace_memory_start
 from queues.models import EstimatePoint, Queue, Report
-from queues.replay import parse_timestamp, replay, sample_from_line
-from queues.simulation import scenario_config, simulate_run
+from queues.services import estimates as estimation
+from queues.tools.replay import parse_timestamp, replay, sample_from_line
+from queues.tools.simulation import scenario_config, simulate_run
 from tests.estimates import report_store, transparent_estimate
 from tests.factories import CarrierFactory, DriverFactory
 

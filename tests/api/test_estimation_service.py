@@ -15,8 +15,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from kombu.exceptions import OperationalError as BrokerError
 
-from queues import estimation
 from queues.models import Estimate, EstimatePoint, Queue
+from queues.services import estimates as estimation
 from queues.tasks import estimates as estimate_tasks
 from tests.estimates import RecordingEstimator, report_store, transparent_estimate
 from tests.factories import DriverFactory
@@ -232,7 +232,7 @@ def test_a_refresh_of_a_queue_that_no_longer_exists_does_nothing(estimator):
 def test_alerts_are_evaluated_with_the_stored_estimate(queue, drivers, estimator, monkeypatch):
     evaluated = []
     monkeypatch.setattr(
-        "queues.alerts.alerts_evaluate",
+        "queues.services.alerts.alerts_evaluate",
         lambda *, queue_id, estimate, as_of: evaluated.append((queue_id, estimate.wait_minutes, as_of)) or 0,
     )
     reports_from(drivers, queue)
@@ -246,10 +246,10 @@ def test_a_failing_alert_evaluation_does_not_lose_the_estimate(queue, drivers, e
     def broken(**kwargs):
         raise RuntimeError("alerts broke")
 
-    monkeypatch.setattr("queues.alerts.alerts_evaluate", broken)
+    monkeypatch.setattr("queues.services.alerts.alerts_evaluate", broken)
     reports_from(drivers, queue)
 
-    with caplog.at_level(logging.ERROR, logger="queues.estimation"):
+    with caplog.at_level(logging.ERROR, logger="queues.services.estimates"):
         estimation.estimate_refresh(queue_id=queue.pk, as_of=AS_OF)
 
     assert Estimate.objects.get(queue=queue).published is True
@@ -319,7 +319,7 @@ def test_a_broker_that_is_down_is_logged_and_the_request_still_succeeds(
 ):
     sent.side_effect = BrokerError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    with caplog.at_level(logging.WARNING, logger="queues.estimation"):
+    with caplog.at_level(logging.WARNING, logger="queues.services.estimates"):
         with django_capture_on_commit_callbacks(execute=True):
             estimation.estimate_refresh_request(queue_ids=[queue.pk])
         with django_capture_on_commit_callbacks(execute=True):
@@ -350,7 +350,10 @@ def test_a_failing_in_process_refresh_never_reaches_the_request(
     monkeypatch.setattr(estimation, "estimate_wait", broken)
     reports_from(drivers, queue)
 
-    with caplog.at_level(logging.WARNING, logger="queues.estimation"), django_capture_on_commit_callbacks(execute=True):
+    with (
+        caplog.at_level(logging.WARNING, logger="queues.services.estimates"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         estimation.estimate_refresh_request(queue_ids=[queue.pk])
 
     assert not Estimate.objects.filter(queue=queue).exists()

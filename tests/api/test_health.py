@@ -2,7 +2,7 @@
 
 import pytest
 
-from config import health
+from core import health
 
 
 def test_live_answers_ok_without_the_database(client):

@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from drf_spectacular.generators import SchemaGenerator
 
-from config.partner import partner_api
+from config.api import partner_api
 from queues.models import PartnerKey
 from tests.factories import token_for
 

@@ -3,7 +3,7 @@
 import pytest
 
 from carriers.models import Notification
-from config.pagination import CursorPagination
+from core.pagination import CursorPagination
 from queues.models import PartnerKey
 
 pytestmark = pytest.mark.django_db

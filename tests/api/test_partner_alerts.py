@@ -12,15 +12,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from queues import alerts, webhooks
-from queues.alerts import alert_delivery_attempt, alerts_evaluate
-from queues.models import AlertDelivery, AlertSubscription
-from queues.partner_domain import (
+from queues import webhooks
+from queues.domain.partner import (
     DELIVERY_MAX_ATTEMPTS,
     SUBSCRIPTION_PAUSE_AFTER_FAILURES,
     signature_v2_verify,
     signature_verify,
 )
+from queues.models import AlertDelivery, AlertSubscription
+from queues.services import alerts
+from queues.services.alerts import alert_delivery_attempt, alerts_evaluate
 from queues.tasks.alerts import alert_deliveries_sweep
 from tests.partner_support import (  # noqa: F401
     BASE,

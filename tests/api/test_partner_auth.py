@@ -16,10 +16,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from config import partner as partner_config
-from config.cache import ResilientRedisCache
+from core.cache import ResilientRedisCache
+from queues.api import partner_auth as partner_config
 from queues.models import PartnerKey
-from queues.partner_keys import partner_key_revoke
+from queues.services.partner_keys import partner_key_revoke
 from tests.factories import UserFactory
 from tests.partner_support import BASE, client_for, issue_key, partner_client, partner_key  # noqa: F401
 
@@ -187,7 +187,7 @@ def test_unexpected_error_is_a_logged_problem_json_500(monkeypatch, partner_clie
     def explode(**kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("queues.partner_reads.partner_crossing_page", explode)
+    monkeypatch.setattr("queues.selectors.partner.partner_crossing_page", explode)
 
     response = partner_client.get(CROSSINGS)
 
@@ -241,7 +241,7 @@ def test_an_unreachable_database_is_503_with_retry_after(monkeypatch, partner_cl
     def unreachable(**kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("queues.partner_reads.partner_crossing_page", unreachable)
+    monkeypatch.setattr("queues.selectors.partner.partner_crossing_page", unreachable)
 
     response = partner_client.get(CROSSINGS)
 

@@ -10,12 +10,13 @@ from datetime import timedelta
 
 import pytest
 
-import config.partner as partner_config
-from config.cache import ResilientRedisCache
-from queues import partner_keys, partner_reads
-from queues.estimation import estimate_as_dict
+from core.cache import ResilientRedisCache
+from queues.api import partner_auth as partner_config
 from queues.models import Estimate, PartnerKey
-from queues.partner_keys import partner_key_revoke
+from queues.selectors import partner as partner_reads
+from queues.services import partner_keys
+from queues.services.estimates import estimate_as_dict
+from queues.services.partner_keys import partner_key_revoke
 from tests.partner_support import (  # noqa: F401
     BASE,
     NOW,
@@ -110,7 +111,7 @@ def test_the_refresh_after_commit_overwrites_an_answer_remembered_by_a_racing_re
 
 
 def test_the_estimator_refreshes_the_cached_answer_when_it_commits(partner_client, django_capture_on_commit_callbacks):
-    from queues import estimation
+    from queues.services import estimates as estimation
 
     queue = queue_of()
     publish_estimate(queue, wait=100)

@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
-from queues.alerts import alert_delivery_attempt, alerts_evaluate
 from queues.models import Report, Visit
+from queues.services.alerts import alert_delivery_attempt, alerts_evaluate
 from tests.factories import CarrierFactory, DriverFactory
 from tests.partner_support import (  # noqa: F401
     BASE,

@@ -14,10 +14,10 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queues import partner_reads
-from queues.estimation import estimate_as_dict
+from queues.domain.partner import cursor_encode
 from queues.models import Crossing
-from queues.partner_domain import cursor_encode
+from queues.selectors import partner as partner_reads
+from queues.services.estimates import estimate_as_dict
 from tests.partner_support import (  # noqa: F401
     BASE,
     NOW,
@@ -327,7 +327,7 @@ def test_history_is_served_from_the_cache_and_refreshed_by_a_new_estimate(partne
 
 
 def test_history_is_correct_when_the_cache_is_down(monkeypatch, partner_client):
-    from config.cache import ResilientRedisCache
+    from core.cache import ResilientRedisCache
 
     dead_cache = ResilientRedisCache(
         "redis://127.0.0.1:9/0", {"OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}
@@ -354,8 +354,8 @@ _EXAMPLE_COUNTER = itertools.count(1)
     interval=st.sampled_from(["15m", "1h", "1d"]),
 )
 def test_history_buckets_agree_with_plain_arithmetic(partner_client, offsets, waits, interval):
+    from queues.domain.partner import INTERVALS, bucket_floor
     from queues.models import EstimatePoint
-    from queues.partner_domain import INTERVALS, bucket_floor
 
     queue = queue_of()
     EstimatePoint.objects.filter(queue=queue).delete()

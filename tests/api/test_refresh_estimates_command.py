@@ -9,8 +9,8 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
-from queues import estimation
 from queues.models import Estimate, Queue
+from queues.services import estimates as estimation
 from tests.estimates import report_store, transparent_estimate
 from tests.factories import DriverFactory
 

@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from queues import services
 from queues.models import Crossing, Report
-from queues.services import report_batch_ingest, report_locations_purge, report_trust_set
+from queues.services import reports as services
+from queues.services.reports import report_batch_ingest, report_locations_purge, report_trust_set
 from queues.tasks.reports import report_locations_purge as report_locations_purge_task
 from tests.reports_helpers import CROSSING_LAT, CROSSING_LON, after_commit, report
 

@@ -13,9 +13,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
-from queues import estimation, services
 from queues.models import Report, Visit
-from queues.services import report_batch_ingest, reports_process, reports_process_sweep
+from queues.services import estimates as estimation
+from queues.services import reports as services
+from queues.services.reports import report_batch_ingest, reports_process, reports_process_sweep
 from queues.tasks import estimates as estimate_tasks
 from queues.tasks import reports as report_tasks
 from tests.reports_helpers import after_commit, report

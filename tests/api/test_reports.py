@@ -14,9 +14,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from rest_framework.throttling import ScopedRateThrottle
 
-from queues import services
 from queues.models import Crossing, Queue, Report, Visit
-from queues.services import report_batch_ingest
+from queues.services import reports as services
+from queues.services.reports import report_batch_ingest
 from tests.reports_helpers import (
     CHECKPOINT_CROSSING,
     CHECKPOINT_LAT,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from queues.models import Report, Visit
-from queues.services import report_batch_ingest
+from queues.services.reports import report_batch_ingest
 from tests.reports_helpers import after_commit, report
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from carriers.models import Notification
-from config.workplace.services import notification_mark_read
 from tests.api.workplace_support import dispatcher_client_fixture  # noqa: F401 - fixture
+from workplace.services import notification_mark_read
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,6 @@ from django.test import Client
 from django.utils import timezone
 
 from carriers.models import Driver
-from config.workplace.selectors import fleet_risk_board
 from tests.api.workplace_support import (
     BOARD,
     dispatcher_client_fixture,  # noqa: F401 - fixture
@@ -22,6 +21,7 @@ from tests.api.workplace_support import (
     superuser_client_fixture,  # noqa: F401 - fixture
 )
 from tests.factories import DriverFactory
+from workplace.selectors import fleet_risk_board
 
 pytestmark = pytest.mark.django_db
 

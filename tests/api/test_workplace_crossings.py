@@ -7,9 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from config.workplace.selectors import queue_dashboard_list
 from queues.models import Estimate, EstimatePoint, Queue
 from tests.api.workplace_support import dispatcher_client_fixture, queue_at  # noqa: F401 - fixture
+from workplace.selectors import queue_dashboard_list
 
 pytestmark = pytest.mark.django_db
 

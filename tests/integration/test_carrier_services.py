@@ -9,7 +9,7 @@ from knox.models import AuthToken
 
 from carriers import services, sms
 from carriers.models import Carrier, Device, Dispatcher, Driver, OneTimeCode
-from config.errors import Conflict, ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from tests.factories import DriverFactory, token_for
 
 pytestmark = pytest.mark.django_db

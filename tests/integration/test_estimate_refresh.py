@@ -17,8 +17,8 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone
 
-from queues import estimation
 from queues.models import Estimate, EstimatePoint, Queue
+from queues.services import estimates as estimation
 from queues.tasks import estimates as estimate_tasks
 from tests.estimates import report_store, transparent_estimate
 from tests.factories import DriverFactory
@@ -172,7 +172,7 @@ _REQUEST_WITH_BROKER_DOWN = textwrap.dedent(
     from django.db import transaction
     from django.test import override_settings
     from config.celery import app
-    from queues.estimation import estimate_refresh_request
+    from queues.services.estimates import estimate_refresh_request
 
     app.conf.task_always_eager = False  # the test settings run tasks in-process; here they go to the broker
 

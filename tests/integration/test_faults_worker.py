@@ -15,9 +15,9 @@ import redis
 from celery import Celery
 from django.utils import timezone
 
-from queues import estimation
 from queues.models import Estimate, Queue
-from queues.services import report_batch_ingest
+from queues.services import estimates as estimation
+from queues.services.reports import report_batch_ingest
 from tests.factories import DriverFactory
 from tests.integration.conftest import wait_for
 from tests.integration.faults import PrivateRedis, Worker, app_env, database_url

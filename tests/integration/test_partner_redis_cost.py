@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import caches
 from redis.connection import AbstractConnection
 
-from config.cache import ResilientRedisCache
+from core.cache import ResilientRedisCache
 from tests.partner_support import (  # noqa: F401
     BASE,
     partner_client,

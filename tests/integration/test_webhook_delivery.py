@@ -11,9 +11,9 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from queues.alerts import alert_subscription_create, alerts_evaluate
+from queues.domain.partner import signature_v2_verify, signature_verify
 from queues.models import AlertDelivery
-from queues.partner_domain import signature_v2_verify, signature_verify
+from queues.services.alerts import alert_subscription_create, alerts_evaluate
 from queues.tasks.alerts import alert_deliveries_sweep
 from tests.integration.conftest import wait_for
 from tests.partner_support import issue_key, publish_estimate, queue_of, receiver  # noqa: F401

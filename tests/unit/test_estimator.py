@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from queues.domain import (
+from queues.domain.estimator import (
     MAX_WAIT_MINUTES,
     SAMPLE_WINDOW,
     QueueParams,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queues.domain import NORMAL_MEMORY, _day_shape, pace_history_hourly, pace_memory_start
+from queues.domain.estimator import NORMAL_MEMORY, _day_shape, pace_history_hourly, pace_memory_start
 
 AS_OF = datetime(2026, 11, 20, 12, 7, 30, tzinfo=UTC)
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queues.domain import Sample, estimate_wait
+from queues.domain.estimator import Sample, estimate_wait
 
 AS_OF = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 PROPERTY_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

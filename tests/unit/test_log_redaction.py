@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from config.logging import JsonFormatter, SecretRedactingFilter, TaskContextFilter, redact
+from core.logging import JsonFormatter, SecretRedactingFilter, TaskContextFilter, redact
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from queues.replay import ReplayInputError, parse_every, replay
-from queues.simulation import scenario_config, simulate
+from queues.tools.replay import ReplayInputError, parse_every, replay
+from queues.tools.simulation import scenario_config, simulate
 
 ESTIMATE_KEYS = {
     "wait_minutes",

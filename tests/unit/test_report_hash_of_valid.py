@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queues.validation import QueueRef, report_content_hash, report_validate
+from queues.domain.reports import QueueRef, report_content_hash, report_validate
 
 RECEIVED_AT = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 QUEUE = QueueRef(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queues.validation import (
+from queues.domain.reports import (
     HARD_RADIUS_KM,
     QueueRef,
     VisitReport,

@@ -6,7 +6,7 @@ from datetime import datetime
 
 import pytest
 
-from queues.simulation import SCENARIOS, scenario_config, service_rate, simulate, simulate_run
+from queues.tools.simulation import SCENARIOS, scenario_config, service_rate, simulate, simulate_run
 
 REPORT_KEYS = {"id", "crossing", "direction", "kind", "observed_at", "driver", "received_at"}
 

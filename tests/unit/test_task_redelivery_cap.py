@@ -3,8 +3,8 @@
 import pytest
 from celery.exceptions import Reject
 
-from config import tasks
 from config.celery import app
+from core import tasks
 
 
 @app.task(name="tests.redelivery_probe", bind=True)

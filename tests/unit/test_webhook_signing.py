@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queues.partner_domain import (
+from queues.domain.partner import (
     DELIVERY_BACKOFF_CAP,
     HISTORY_MAX_POINTS,
     HistoryWindowError,

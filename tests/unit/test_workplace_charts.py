@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from config.workplace.charts import ChartLabels, ChartPoint, nice_step, wait_chart_svg
+from workplace.charts import ChartLabels, ChartPoint, nice_step, wait_chart_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 END = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

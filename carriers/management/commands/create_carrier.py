@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from carriers import services
-from config.errors import DomainError
+from core.errors import DomainError
 
 
 class Command(BaseCommand):

@@ -19,11 +19,11 @@ from django.utils import timezone
 
 from carriers.models import Carrier, Dispatcher, Driver
 from carriers.services import carrier_create, dispatcher_create
-from queues.estimation import estimate_refresh, estimate_refresh_pending_key
 from queues.models import Crossing, Queue
-from queues.replay import parse_timestamp
-from queues.services import report_batch_ingest
-from queues.simulation import scenario_config, simulate
+from queues.services.estimates import estimate_refresh, estimate_refresh_pending_key
+from queues.services.reports import report_batch_ingest
+from queues.tools.replay import parse_timestamp
+from queues.tools.simulation import scenario_config, simulate
 from stays.services import registry_check_record, stay_event_record, stay_statuses_refresh
 
 DEMO_CARRIER = "Steppe Freight (demo)"

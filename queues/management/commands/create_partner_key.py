@@ -4,9 +4,9 @@ from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.errors import DomainError
+from core.errors import DomainError
 from queues.models import PartnerKey
-from queues.partner_keys import partner_key_issue
+from queues.services.partner_keys import partner_key_issue
 
 
 class Command(BaseCommand):

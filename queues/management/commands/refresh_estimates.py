@@ -7,7 +7,7 @@ refreshes run right here. For after loading demo data or restoring a database, w
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from queues.estimation import estimate_sweep
+from queues.services.estimates import estimate_sweep
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
-from queues.replay import ReplayInputError, parse_every, parse_timestamp, read_report_lines, replay
+from queues.tools.replay import ReplayInputError, parse_every, parse_timestamp, read_report_lines, replay
 
 
 def _catalogue_spacing() -> dict[str, float]:

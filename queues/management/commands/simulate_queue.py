@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from queues.simulation import SCENARIOS, scenario_config, simulate
+from queues.tools.simulation import SCENARIOS, scenario_config, simulate
 
 
 class Command(BaseCommand):

@@ -10,7 +10,7 @@ import uuid
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from config.errors import DATABASE_UNAVAILABLE_ERRORS, database_unavailable_response, problem_response
+from core.errors import DATABASE_UNAVAILABLE_ERRORS, database_unavailable_response, problem_response
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class BodySizeLimitMiddleware:
 class DatabaseUnavailableMiddleware:
     """A view (plain Django, ninja, admin) that hits an unreachable database answers 503 problem+json.
 
-    DRF views get the same answer from ``config.errors.drf_exception_handler``. The broken connection is
+    DRF views get the same answer from ``core.errors.drf_exception_handler``. The broken connection is
     dropped at the end of the request (CONN_HEALTH_CHECKS), so the process recovers without a restart.
     """
 

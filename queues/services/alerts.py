@@ -22,12 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.errors import Conflict, NotFound, ValidationFailed
-
-# The module, not the name: queues.estimation calls alerts_evaluate, so either may be imported first.
-from queues import estimation
-from queues.models import AlertDelivery, AlertSubscription, Estimate, PartnerKey
-from queues.partner_domain import (
+from core.errors import Conflict, NotFound, ValidationFailed
+from queues.domain.partner import (
     DELIVERY_MAX_ATTEMPTS,
     SUBSCRIPTION_PAUSE_AFTER_FAILURES,
     is_success_status,
@@ -36,7 +32,11 @@ from queues.partner_domain import (
     threshold_transition,
     webhook_body,
 )
-from queues.partner_reads import Page, iso, keyset_page, partner_queue_get
+from queues.models import AlertDelivery, AlertSubscription, Estimate, PartnerKey
+from queues.selectors.partner import Page, iso, keyset_page, partner_queue_get
+
+# The module, not the name: queues.services.estimates calls alerts_evaluate, so either may be imported first.
+from queues.services import estimates as estimation
 from queues.webhooks import PostResult, UnsafeWebhookUrl, webhook_post, webhook_target
 
 logger = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 from queues.models import PartnerKey
 
 # last_used_at is written at most this often per key, so authentication stays a read.

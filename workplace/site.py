@@ -31,7 +31,7 @@ class KezekAdminSite(admin.AdminSite):
         return context
 
     def get_urls(self):
-        from config.workplace import views
+        from workplace import views
 
         def page(view):
             def serve(request, *args, **kwargs):
@@ -51,7 +51,7 @@ class KezekAdminSite(admin.AdminSite):
 
     def index(self, request, extra_context=None):
         """The fleet risk board (the dispatcher's first screen)."""
-        from config.workplace import views
+        from workplace import views
 
         return views.fleet_board(request, site=self)
 

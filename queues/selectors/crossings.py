@@ -9,9 +9,9 @@ from django.db.models import Prefetch, QuerySet
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext as _
 
-from config.errors import NotFound
+from core.errors import NotFound
+from queues.domain.reports import QueueRef
 from queues.models import Crossing, Queue, Visit
-from queues.validation import QueueRef
 
 
 def crossing_list() -> QuerySet[Crossing]:

@@ -1,7 +1,7 @@
 """Pure wait estimation: plain samples in, an estimate out. No ORM, no clock (``as_of`` is passed in).
 
-The method is described in docs/estimator.md. The service (``queues.estimation``) and ``replay_reports`` both read
-the reports received in ``[as_of - SAMPLE_WINDOW, as_of]``, turn them into :class:`Sample` with
+The method is described in docs/estimator.md. The service (``queues.services.estimates``) and ``replay_reports``
+both read the reports received in ``[as_of - SAMPLE_WINDOW, as_of]``, turn them into :class:`Sample` with
 :func:`sample_from_report` and call :func:`estimate_wait`.
 """
 

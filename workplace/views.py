@@ -1,6 +1,6 @@
 """The workplace pages. Each view reads its input, calls one selector or service, and renders.
 
-They are served by :class:`config.admin_site.KezekAdminSite` behind ``admin_view`` (signed-in staff, CSRF,
+They are served by :class:`workplace.site.KezekAdminSite` behind ``admin_view`` (signed-in staff, CSRF,
 never cached). What a user sees is cut to their carrier with ``carriers.admin_tenancy.scope_to_carrier``.
 """
 
@@ -24,8 +24,9 @@ from django.views.i18n import set_language
 
 from carriers.admin_tenancy import is_dispatcher, scope_to_carrier
 from carriers.models import Carrier, Driver, Notification
-from config.workplace.charts import ChartLabels, ChartPoint, wait_chart_svg
-from config.workplace.selectors import (
+from queues.models import Crossing
+from workplace.charts import ChartLabels, ChartPoint, wait_chart_svg
+from workplace.selectors import (
     BOARD_COUNTRY,
     BOARD_RISK_ORDER,
     QueueDashboardRow,
@@ -35,8 +36,7 @@ from config.workplace.selectors import (
     fleet_risk_counts,
     queue_dashboard_list,
 )
-from config.workplace.services import dispatcher_language_set, notification_mark_read
-from queues.models import Crossing
+from workplace.services import dispatcher_language_set, notification_mark_read
 
 CHART_HOURS = 72
 NOTIFICATIONS_PER_PAGE = 50

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from carriers.models import Dispatcher, Language, Notification
-from config.errors import ValidationFailed
+from core.errors import ValidationFailed
 
 
 @transaction.atomic

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from queues.domain import (
+from queues.domain.estimator import (
     SAMPLE_WINDOW,
     EstimateResult,
     QueueParams,
@@ -70,8 +70,8 @@ def format_timestamp(value: datetime) -> str:
 
 
 def result_as_dict(result: EstimateResult | None) -> dict[str, Any] | None:
-    """The contract's ``<estimate>`` built from a result, as ``queues.estimation.estimate_as_dict`` builds it from
-    the stored row; ``None`` when there is no result or it is not publishable."""
+    """The contract's ``<estimate>`` built from a result, as ``queues.services.estimates.estimate_as_dict`` builds
+    it from the stored row; ``None`` when there is no result or it is not publishable."""
     if result is None or not result.publishable:
         return None
     return {

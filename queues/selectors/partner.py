@@ -22,12 +22,12 @@ from django.dispatch import receiver
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from config.errors import DomainError, NotFound, ValidationFailed
-
-# The module, not the name: queues.estimation calls alerts_evaluate, so either may be imported first.
-from queues import estimation
+from core.errors import DomainError, NotFound, ValidationFailed
+from queues.domain.partner import HistoryWindow, cursor_decode, cursor_encode
 from queues.models import Crossing, Estimate, EstimatePoint, Queue
-from queues.partner_domain import HistoryWindow, cursor_decode, cursor_encode
+
+# The module, not the name: queues.services.estimates calls alerts_evaluate, so either may be imported first.
+from queues.services import estimates as estimation
 
 logger = logging.getLogger(__name__)
 

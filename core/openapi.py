@@ -1,9 +1,11 @@
-"""OpenAPI post-processing for the driver API's schema (drf-spectacular hook): the error answers every
-operation can give, documented once, as ``application/problem+json``."""
+"""OpenAPI post-processing for both APIs' schemas (a drf-spectacular hook for the driver API, a function for the
+ninja partner API): the error answers every operation can give, documented once, as ``application/problem+json``."""
 
 from __future__ import annotations
 
-from config.errors import PROBLEM_CONTENT_TYPE
+from typing import Any
+
+from core.errors import PROBLEM_CONTENT_TYPE
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
 _BODY_METHODS = ("post", "put", "patch")
@@ -46,3 +48,34 @@ def problem_json_media_type(result: dict, generator, request, public) -> dict:
                 responses.setdefault("413", _problem("payload_too_large: the body is over the documented size."))
             responses.setdefault("503", _problem("service_unavailable: a dependency is down; retry later."))
     return result
+
+
+# The partner API's (ninja) problem schema; the driver API's ("Problem") comes from drf-spectacular.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "ProblemOut",
+    "type": "object",
+    "required": ["status", "code", "detail"],
+    "properties": {
+        "status": {"type": "integer", "example": 400},
+        "code": {"type": "string", "example": "validation_error"},
+        "detail": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    },
+}
+
+
+def ninja_problem_responses(schema: dict[str, Any], *, common: dict[str, str]) -> dict[str, Any]:
+    """A ninja API's schema with every 4xx/5xx answer as ``application/problem+json`` (``ProblemOut``) and the
+    ``common`` answers (status → description) added to each operation that does not list them."""
+    problem_ref = {"$ref": "#/components/schemas/ProblemOut"}
+    schema.setdefault("components", {}).setdefault("schemas", {}).setdefault("ProblemOut", PROBLEM_SCHEMA)
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for status, description in common.items():
+                if status not in responses and int(status) not in responses:
+                    responses[int(status)] = {"description": str(description)}
+            for status, response in responses.items():
+                if str(status)[0] in "45":
+                    response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}
+    return schema

@@ -9,14 +9,17 @@ Human text goes through gettext, so it follows ``Accept-Language`` (en, ru, kk).
 from __future__ import annotations
 
 import logging
+from functools import wraps
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from ninja import NinjaAPI
+from ninja.errors import HttpError, ValidationError
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
@@ -200,6 +203,116 @@ def drf_exception_handler(exc: Exception, context: dict) -> Response | None:
         headers=headers,
         content_type=PROBLEM_CONTENT_TYPE,
     )
+
+
+# --- django-ninja (the partner API) -------------------------------------------------------------------
+_NINJA_MESSAGES = {
+    "missing": gettext_lazy("This field is required."),
+    "int_parsing": gettext_lazy("Enter a whole number."),
+    "int_type": gettext_lazy("Enter a whole number."),
+    "datetime_parsing": gettext_lazy("Enter an ISO 8601 timestamp with an offset, e.g. 2026-11-21T09:30:00Z."),
+    "datetime_from_date_parsing": gettext_lazy(
+        "Enter an ISO 8601 timestamp with an offset, e.g. 2026-11-21T09:30:00Z."
+    ),
+    "timezone_aware": gettext_lazy("Enter an ISO 8601 timestamp with an offset, e.g. 2026-11-21T09:30:00Z."),
+    "string_type": gettext_lazy("Enter a text value."),
+    "string_too_long": gettext_lazy("This value is too long."),
+    "greater_than_equal": gettext_lazy("This value is too small."),
+    "less_than_equal": gettext_lazy("This value is too large."),
+    "model_attributes_type": gettext_lazy("Send a JSON object."),
+    "dict_type": gettext_lazy("Send a JSON object."),
+    "json_invalid": gettext_lazy("The request body is not valid JSON."),
+}
+
+
+def ninja_validation_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """ninja's error list (``loc`` like ``("query", "direction")``) as ``{"direction": ["message"]}``."""
+    out: dict[str, list[str]] = {}
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        if loc and loc[0] in {"query", "path", "header", "body", "cookie", "form"}:
+            loc = loc[1:]
+        if loc and loc[0] == "payload":  # the body parameter's own name
+            loc = loc[1:]
+        field = ".".join(loc) or "non_field_errors"
+        kind = error.get("type", "")
+        message = _NINJA_MESSAGES.get(kind)
+        if message is None:
+            message = str(error.get("msg", _("This value is not valid.")))
+            message = message.removeprefix("Value error, ")
+        out.setdefault(field, []).append(str(message))
+    return out
+
+
+_NINJA_HTTP_CODES = {
+    400: ("malformed_request", gettext_lazy("The request body is not valid JSON.")),
+    401: ("not_authenticated", gettext_lazy("Send a valid API key in the X-API-Key header.")),
+    403: ("permission_denied", gettext_lazy("You do not have permission to perform this action.")),
+    404: ("not_found", gettext_lazy("Not found.")),
+    405: ("method_not_allowed", gettext_lazy("Method not allowed.")),
+    409: ("conflict", gettext_lazy("The request conflicts with the current state.")),
+    413: ("payload_too_large", gettext_lazy("The request body is too large.")),
+    429: ("throttled", gettext_lazy("Too many requests.")),
+}
+
+
+def _ninja_validation_error(request, exc: ValidationError) -> HttpResponse:
+    return problem_response(
+        400, "validation_error", _("The request has invalid fields."), ninja_validation_errors(exc.errors)
+    )
+
+
+def _ninja_domain_error(request, exc: DomainError) -> HttpResponse:
+    return problem_response(exc.http_status, exc.code, exc.detail, exc.errors)
+
+
+def _ninja_not_found(request, exc: Http404) -> HttpResponse:
+    return problem_response(404, "not_found", _("Not found."))
+
+
+def _ninja_http_error(request, exc: HttpError) -> HttpResponse:
+    code, detail = _NINJA_HTTP_CODES.get(
+        exc.status_code, ("error", gettext_lazy("The request could not be processed."))
+    )
+    return problem_response(exc.status_code, code, str(detail))
+
+
+def _ninja_unexpected(request, exc: Exception) -> HttpResponse:
+    if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
+        logger.warning("ninja API: database unavailable (%s)", type(exc).__name__)
+        return database_unavailable_response()
+    logger.exception("ninja API: unexpected error")
+    return problem_response(500, "server_error", _("An unexpected error occurred. It has been logged."))
+
+
+def ninja_handlers_register(api: NinjaAPI) -> None:
+    """Renders every error a ninja API can raise in the envelope: request validation as 400
+    ``validation_error`` with field errors, domain errors with their own code, ``HttpError`` and 404 by status,
+    a database outage as 503 and anything else as a logged 500 ``server_error``. (The 401 and 429 answers
+    belong to the API's own auth and throttle.)"""
+    api.add_exception_handler(ValidationError, _ninja_validation_error)
+    api.add_exception_handler(DomainError, _ninja_domain_error)
+    api.add_exception_handler(Http404, _ninja_not_found)
+    api.add_exception_handler(HttpError, _ninja_http_error)
+    api.add_exception_handler(Exception, _ninja_unexpected)
+
+
+def problem_not_allowed(view):
+    """Wraps a ninja URL callback so that its 405 (rendered by Django, not ninja) is in the envelope too."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE):
+            return problem_response(
+                405, "method_not_allowed", _("Method not allowed."), headers={"Allow": response.get("Allow", "")}
+            )
+        return response
+
+    for attribute in ("csrf_exempt",):
+        if hasattr(view, attribute):
+            setattr(wrapper, attribute, getattr(view, attribute))
+    return wrapper
 
 
 # --- URL-level handlers (anything outside the two APIs' own handlers) --------------------------------

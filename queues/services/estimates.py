@@ -30,8 +30,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
-from queues import partner_reads  # the module: it imports this one
-from queues.domain import (
+from queues.domain.estimator import (
     SAMPLE_WINDOW,
     QueueParams,
     Sample,
@@ -42,6 +41,7 @@ from queues.domain import (
     sample_from_report,
 )
 from queues.models import Estimate, EstimatePoint, Queue, Report
+from queues.selectors import partner as partner_reads  # the module: it imports this one
 
 logger = logging.getLogger(__name__)
 
@@ -284,7 +284,7 @@ def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
 
 def _alerts_evaluate_safely(*, queue_id: int, estimate: Estimate, as_of: datetime) -> None:
     # Imported here: the alerts module builds its payloads with this module's estimate_as_dict.
-    from queues.alerts import alerts_evaluate
+    from queues.services.alerts import alerts_evaluate
 
     # A savepoint: a failing alert evaluation rolls back its own writes only, never the estimate.
     try:

@@ -17,10 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from carriers.models import Driver
-from queues import estimation
-from queues.models import Report, Visit
-from queues.selectors import queue_catalogue
-from queues.validation import (
+from queues.domain.reports import (
     FLAG_FAR,
     VISIT_GAP,
     ValidReport,
@@ -32,6 +29,9 @@ from queues.validation import (
     visit_flags,
     visits_group,
 )
+from queues.models import Report, Visit
+from queues.selectors.crossings import queue_catalogue
+from queues.services import estimates as estimation
 from stays import services as stay_services
 
 logger = logging.getLogger(__name__)

@@ -1,1 +1,0 @@
-"""The dispatchers' workplace in the admin: fleet risk board, crossings dashboard, alerts inbox, language."""
