@@ -114,6 +114,8 @@ class Visit(models.Model):
     crossed_at = models.DateTimeField(_("crossed at"), null=True, blank=True)
     left_at = models.DateTimeField(_("left at"), null=True, blank=True)
     last_report_at = models.DateTimeField(_("last report at"))
+    # Null until crossed, and for a visit known only from its crossing (no start seen, no count of its own).
+    wait_minutes = models.PositiveIntegerField(_("wait (minutes)"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -121,12 +123,6 @@ class Visit(models.Model):
         verbose_name_plural = _("queue visits")
         ordering = ["-joined_at"]
         indexes = [models.Index(fields=["driver", "-joined_at"]), models.Index(fields=["queue", "status"])]
-
-    @property
-    def wait_minutes(self) -> int | None:
-        if self.crossed_at is None:
-            return None
-        return max(0, round((self.crossed_at - self.joined_at).total_seconds() / 60))
 
 
 class Report(models.Model):

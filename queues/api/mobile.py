@@ -7,7 +7,6 @@ import json
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 from drf_spectacular.utils import (
     OpenApiParameter,
     extend_schema,
@@ -103,15 +102,11 @@ class CrossingDetailApi(APIView):
 
 
 @extend_schema_field({"type": "object", "description": "A <report> as the contract defines it."})
-class JsonObjectField(serializers.Field):
-    """Any JSON object, as is: the shape check of a batch item. Its fields are checked per item by
-    ``queues.domain.reports`` (a bad item is rejected alone); DictField would walk every value for nothing."""
-
-    default_error_messages = {"not_object": _lazy("Each report must be a JSON object.")}
+class ReportItemField(serializers.Field):
+    """One batch item, as sent: any JSON value. Each item is checked alone by ``queues.domain.reports``, so an item
+    that is not even an object is rejected by itself and never costs the good items of an offline batch."""
 
     def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            self.fail("not_object")
         return data
 
     def to_representation(self, value):
@@ -130,7 +125,9 @@ class ReportBatchApi(APIView):
 
     @extend_schema_serializer(component_name="ReportBatchInput")
     class InputSerializer(serializers.Serializer):
-        reports = serializers.ListField(child=JsonObjectField(), max_length=MAX_REPORTS_PER_BATCH, allow_empty=True)
+        reports = serializers.ListField(
+            child=ReportItemField(allow_null=True), max_length=MAX_REPORTS_PER_BATCH, allow_empty=True
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -175,11 +172,20 @@ class VisitOutput(serializers.Serializer):
     direction = serializers.CharField(source="queue.direction")
     joined_at = serializers.DateTimeField()
     crossed_at = serializers.DateTimeField(allow_null=True)
-    wait_minutes = serializers.IntegerField(allow_null=True)
+    wait_minutes = serializers.IntegerField(
+        allow_null=True,
+        help_text="Minutes from joining to crossing; null until crossed, and when the wait is unknown (a visit "
+        "reported only at its crossing, without `waited_minutes`). Unknown is never 0.",
+    )
+    status = serializers.ChoiceField(
+        ["open", "crossed", "left"], help_text="open: still in the queue; crossed; left: gave up without crossing."
+    )
+    left_at = serializers.DateTimeField(allow_null=True, help_text="When the driver left without crossing.")
 
 
 class VisitListApi(APIView):
-    """The driver's own queue visits, newest first; ``wait_minutes`` is null until the visit crossed."""
+    """The driver's own queue visits, newest first; ``wait_minutes`` is null until the visit crossed (and when
+    its start is unknown); ``status`` tells an open visit from one the driver left."""
 
     @extend_schema(
         operation_id="visits_list",

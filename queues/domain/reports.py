@@ -224,7 +224,7 @@ def _coordinate(item: Mapping[str, Any], name: str, bound: float, errors: Errors
 
 
 def report_validate(
-    item: Mapping[str, Any],
+    item: Any,
     *,
     queues: Mapping[tuple[str, str], QueueRef],
     crossing_slugs: frozenset[str] | set[str],
@@ -233,8 +233,11 @@ def report_validate(
     """Checks one report against the contract's rules.
 
     ``queues`` maps ``(crossing slug, direction)`` to the active catalogue's queues; ``crossing_slugs`` are the
-    active crossings. Returns the normalised report and no errors, or ``None`` and the errors by field.
+    active crossings. Returns the normalised report and no errors, or ``None`` and the errors by field (an item
+    that is not a JSON object at all has its error under ``report``).
     """
+    if not isinstance(item, Mapping):
+        return None, {"report": [_("Each report must be a JSON object.")]}
     errors: Errors = {}
 
     report_id = report_id_parse(item.get("id"))
@@ -332,6 +335,7 @@ class VisitSpan:
     crossed_at: datetime | None
     left_at: datetime | None
     last_report_at: datetime
+    wait_minutes: int | None  # None: not crossed, or crossed with nothing telling when the wait began
 
 
 def _span_from(reports: list[VisitReport]) -> VisitSpan:
@@ -342,6 +346,11 @@ def _span_from(reports: list[VisitReport]) -> VisitSpan:
     if joined is None and end is not None and end.kind == "crossed" and end.waited_minutes is not None:
         # No "joined" seen: the driver's own count of the wait is the best start we have.
         joined_at = min(joined_at, end.observed_at - timedelta(minutes=end.waited_minutes))
+    wait_minutes: int | None = None
+    # A visit seen only at its crossing, with no count of its own, has an unknown wait (unknown is not zero).
+    start_known = len(reports) > 1 or (end is not None and end.waited_minutes is not None)
+    if end is not None and end.kind == "crossed" and start_known:
+        wait_minutes = max(0, round((end.observed_at - joined_at).total_seconds() / 60))
     return VisitSpan(
         reports=reports,
         status=end.kind if end else "open",
@@ -349,6 +358,7 @@ def _span_from(reports: list[VisitReport]) -> VisitSpan:
         crossed_at=end.observed_at if end and end.kind == "crossed" else None,
         left_at=end.observed_at if end and end.kind == "left" else None,
         last_report_at=reports[-1].observed_at,
+        wait_minutes=wait_minutes,
     )
 
 

@@ -39,6 +39,11 @@ logger = logging.getLogger(__name__)
 CREATED, DUPLICATE, CONFLICT, REJECTED = "created", "duplicate", "conflict", "rejected"
 
 
+def _item_id(item: Any) -> Any:
+    """The ``id`` an item carries; ``None`` for an item that is not an object (it is rejected alone)."""
+    return item.get("id") if isinstance(item, Mapping) else None
+
+
 def _echo_id(raw: Any) -> str | None:
     """The item's id as the client sent it (normalised when it is a UUID), for the client to match results."""
     parsed = report_id_parse(raw)
@@ -48,14 +53,13 @@ def _echo_id(raw: Any) -> str | None:
 
 
 @transaction.atomic
-def report_batch_ingest(
-    *, driver: Driver, items: Sequence[Mapping[str, Any]], received_at: datetime
-) -> list[dict[str, Any]]:
+def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: datetime) -> list[dict[str, Any]]:
     """Stores a batch of crowd reports, each exactly once, and answers one result per item, in order.
 
     Per item: ``created``; ``duplicate`` (this driver already sent this id with this content); ``conflict``
     (this driver sent this id with other content); ``rejected`` with ``errors`` by field (invalid, or an id
-    that is not the caller's, which is refused exactly like an invalid id). A bad item never stops the others.
+    that is not the caller's, which is refused exactly like an invalid id). A bad item never stops the others,
+    not even one that is not a JSON object at all (rejected with its error under ``report``).
 
     The request does only the write that must precede the answer: the items are validated in memory (the catalogue
     is cached), the valid ones inserted by one ``INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id``, and only
@@ -68,13 +72,13 @@ def report_batch_ingest(
     stay events for ``crossed`` (:func:`reports_process`; in-process without a broker), and the touched queues'
     estimates are asked to refresh. Neither can fail the request: a lost task is caught up by the minute sweep.
     """
-    results: list[dict[str, Any]] = [{"id": _echo_id(item.get("id")), "status": REJECTED} for item in items]
+    results: list[dict[str, Any]] = [{"id": _echo_id(_item_id(item)), "status": REJECTED} for item in items]
     queues, crossing_slugs = queue_catalogue()
     candidates: dict[uuid.UUID, tuple[int, ValidReport]] = {}  # first valid item of each id
     repeats: list[tuple[int, uuid.UUID, str]] = []  # a later item of an id already among the candidates
     invalid_ids: dict[int, tuple[uuid.UUID, str]] = {}  # an invalid item may still be a resend of a stored one
     for index, item in enumerate(items):
-        report_id = report_id_parse(item.get("id"))
+        report_id = report_id_parse(_item_id(item))
         if report_id is not None and report_id in candidates:
             repeats.append((index, report_id, report_content_hash(item)))
             continue
@@ -450,6 +454,7 @@ def _visits_regroup(*, driver: Driver, pending: Sequence[_Pending], processed_at
                 crossed_at=span.crossed_at,
                 left_at=span.left_at,
                 last_report_at=span.last_report_at,
+                wait_minutes=span.wait_minutes,
             )
             if visit_id is None:
                 visits_to_create.append((visit, span.reports))
@@ -480,6 +485,7 @@ def _visits_regroup(*, driver: Driver, pending: Sequence[_Pending], processed_at
             crossed_at=visit.crossed_at,
             left_at=visit.left_at,
             last_report_at=visit.last_report_at,
+            wait_minutes=visit.wait_minutes,
         )
     changes: dict[tuple[int, tuple[str, ...], bool], list[uuid.UUID]] = defaultdict(list)
     for visit, reports in (*visits_to_create, *visits_to_update):

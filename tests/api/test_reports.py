@@ -222,8 +222,6 @@ def test_errors_follow_accept_language(driver_client):
         {"reports": "all of them"},
         {"reports": {"0": report()}},
         {"items": [report()]},
-        {"reports": [report(), "not an object"]},
-        {"reports": [report(), [report()]]},
         {"reports": [report() for _ in range(101)]},
     ],
 )
@@ -235,6 +233,23 @@ def test_a_body_of_the_wrong_shape_is_a_400_and_stores_nothing(driver_client, bo
     assert response.json()["code"] == "validation_error"
     assert "reports" in response.json()["errors"]
     assert Report.objects.count() == 0
+
+
+@pytest.mark.parametrize("bad_item", ["not an object", [{"id": "x"}], 42, None, True])
+def test_an_item_that_is_not_an_object_is_rejected_alone_and_the_good_ones_are_stored(driver_client, bad_item):
+    good = [report(position=90), report(position=80)]
+
+    response = driver_client.post(
+        URL, json.dumps({"reports": [good[0], bad_item, good[1]]}), content_type="application/json"
+    )
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [result["status"] for result in results] == ["created", "rejected", "created"]
+    assert results[1]["id"] is None
+    assert list(results[1]["errors"]) == ["report"]
+    assert "errors" not in results[0]
+    assert set(Report.objects.values_list("id", flat=True)) == {uuid.UUID(item["id"]) for item in good}
 
 
 def test_a_body_that_is_not_json_is_a_400_problem(driver_client):

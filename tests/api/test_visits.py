@@ -216,7 +216,45 @@ def test_the_driver_sees_only_their_own_visits_newest_first(driver_client, drive
     ]
     assert body["results"][1]["joined_at"] == "2026-11-16T02:00:00Z"
     assert body["results"][1]["crossed_at"] == "2026-11-16T03:30:00Z"
-    assert set(body["results"][0]) == {"id", "crossing", "direction", "joined_at", "crossed_at", "wait_minutes"}
+    assert set(body["results"][0]) == {
+        "id",
+        "crossing",
+        "direction",
+        "joined_at",
+        "crossed_at",
+        "wait_minutes",
+        "status",
+        "left_at",
+    }
+
+
+def test_a_visit_known_only_from_its_crossed_report_has_an_unknown_wait(driver_client, driver):
+    ingest(driver, report(kind="crossed", observed_at=at(300)))
+
+    (visit,) = driver_client.get("/api/v1/visits").json()["results"]
+
+    assert (visit["status"], visit["crossed_at"], visit["wait_minutes"]) == ("crossed", "2026-11-16T07:00:00Z", None)
+
+
+def test_a_crossed_report_that_says_it_waited_zero_minutes_is_a_known_zero_wait(driver):
+    ingest(driver, report(kind="crossed", observed_at=at(300), waited_minutes=0))
+
+    assert only_visit(driver).wait_minutes == 0
+
+
+def test_a_visit_that_ended_with_left_says_so_and_when(driver_client, driver):
+    ingest(driver, report(kind="joined", observed_at=at(0)), report(kind="left", observed_at=at(45)))
+    ingest(driver, report(kind="joined", observed_at=at(30 * 60)))
+
+    left, open_visit = reversed(driver_client.get("/api/v1/visits").json()["results"])
+
+    assert (left["status"], left["left_at"], left["crossed_at"], left["wait_minutes"]) == (
+        "left",
+        "2026-11-16T02:45:00Z",
+        None,
+        None,
+    )
+    assert (open_visit["status"], open_visit["left_at"]) == ("open", None)
 
 
 def test_visits_are_cursor_paginated(driver_client, driver):

@@ -261,6 +261,39 @@ def test_a_second_joined_starts_a_new_visit():
     assert [len(s.reports) for s in spans] == [2, 1]
 
 
+def test_a_visit_seen_only_at_its_crossing_has_no_known_wait():
+    (span,) = visits_group([vr("crossed", 300)])
+
+    assert (span.status, span.wait_minutes) == ("crossed", None)
+
+
+def test_a_crossed_report_with_its_own_wait_count_gives_the_wait():
+    (span,) = visits_group([vr("crossed", 300, waited=0)])
+
+    assert span.wait_minutes == 0
+
+
+def test_a_visit_with_reports_before_its_crossing_waits_from_its_first_report():
+    (span,) = visits_group([vr("joined", 0), vr("position", 60, position=5), vr("crossed", 125)])
+
+    assert span.wait_minutes == 125
+
+
+@pytest.mark.parametrize("kinds", [["joined"], ["joined", "position"], ["joined", "left"], ["left"]])
+def test_a_visit_that_did_not_cross_has_no_wait(kinds):
+    (span,) = visits_group([vr(kind, 10 * index) for index, kind in enumerate(kinds)])
+
+    assert span.wait_minutes is None
+
+
+def test_an_item_that_is_not_an_object_is_rejected_with_an_error_of_its_own():
+    for item in ("x", 42, None, [{"id": "x"}]):
+        valid, errors = report_validate(item, queues={}, crossing_slugs=frozenset(), received_at=RECEIVED_AT)
+
+        assert valid is None
+        assert list(errors) == ["report"]
+
+
 # --- flags --------------------------------------------------------------------------------------------------------
 def flags_for(reports, index):
     (span,) = visits_group(reports)
