@@ -94,6 +94,8 @@ class OneTimeCode(models.Model):
     expires_at = models.DateTimeField()
     attempts = models.PositiveSmallIntegerField(default=0)
     used_at = models.DateTimeField(null=True, blank=True)
+    # The language the SMS was written in: a driver created by this code speaks it unless the sign-in names one.
+    language = models.CharField(max_length=2, choices=Language.choices, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["phone", "-created_at"])]

@@ -64,7 +64,8 @@ class OtpRequested:
 def otp_request(*, phone: str, as_of: datetime, language: str | None = None) -> OtpRequested:
     """Issues a 6-digit code for ``phone`` (E.164) and sends it by SMS; earlier live codes stop working.
 
-    The SMS is in the driver's language when the phone is known, else in ``language`` (the app's).
+    The SMS is in the driver's language when the phone is known, else in ``language`` (the app's), else in the
+    default language; the code remembers it, so a driver it creates speaks the language of their first SMS.
     Only an HMAC of the code is stored. Raises :class:`SmsUnavailable` when the SMS backend fails
     (the new code is then withdrawn, so nothing usable is left behind).
     """
@@ -72,14 +73,20 @@ def otp_request(*, phone: str, as_of: datetime, language: str | None = None) -> 
     ttl = int(settings.OTP_TTL_SECONDS)
     code = domain.otp_code_generate()
     expires_at = as_of + timedelta(seconds=ttl)
+    language = (
+        Driver.objects.filter(phone=phone).values_list("language", flat=True).first()
+        or _language(language)
+        or _language(settings.LANGUAGE_CODE)
+        or ""
+    )
     with transaction.atomic():
         OneTimeCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=as_of).update(expires_at=as_of)
         otp = OneTimeCode.objects.create(
             phone=phone,
             code_hash=domain.otp_code_hash(phone=phone, code=code, secret=settings.SECRET_KEY),
             expires_at=expires_at,
+            language=language,
         )
-    language = Driver.objects.filter(phone=phone).values_list("language", flat=True).first() or _language(language)
     try:
         sms.otp_sms_send(phone=phone, code=code, ttl_seconds=ttl, language=language)
     except Exception as exc:
@@ -96,8 +103,8 @@ def otp_verify_and_sign_in(
 
     Each try is counted atomically before the comparison, so at most ``OTP_MAX_ATTEMPTS`` guesses are ever
     compared, even concurrently; the code is then claimed with a conditional UPDATE, so of two concurrent
-    correct tries exactly one gets a token. The first sign-in creates the user and the driver (speaking
-    ``language`` when it is one Kezek has).
+    correct tries exactly one gets a token. The first sign-in creates the user and the driver, speaking
+    ``language`` when it is one Kezek has, else the language its sign-in SMS was written in.
     Raises :class:`InvalidCode` (also for a phone that never asked for a code) or :class:`AccountDisabled`.
     """
     try:
@@ -125,7 +132,7 @@ def otp_verify_and_sign_in(
         claimed = OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=as_of)
         if claimed != 1:
             raise InvalidCode
-        driver = _driver_get_or_create(phone=phone, language=_language(language))
+        driver = _driver_get_or_create(phone=phone, language=_language(language) or _language(otp.language))
         if not driver.user.is_active:
             raise AccountDisabled
         token = _device_sign_in(driver=driver, device=device)

@@ -129,7 +129,7 @@ class TokenCreateApi(APIView):
         summary="Exchange a code for a device token",
         description=(
             "Signs the device in with the code from the SMS; the first sign-in creates the driver, speaking "
-            "the request's Accept-Language (en, ru or kk; else the default). "
+            "the request's Accept-Language (en, ru or kk), else the language its sign-in SMS was written in. "
             "A code works once and dies after 5 wrong tries. A wrong, expired or used code, and a phone that "
             "never asked for one, all answer 400 `invalid_code`."
         ),

@@ -279,6 +279,26 @@ def test_a_new_driver_speaks_the_language_the_app_asked_for(api_client):
 
 
 @pytest.mark.django_db
+def test_a_new_driver_without_accept_language_is_stored_in_the_language_of_the_sms_they_got(api_client, outbox):
+    api_client.post(OTP_URL, {"phone": PHONE}, format="json")
+
+    response = api_client.post(TOKEN_URL, {"phone": PHONE, "code": code_sent_to(PHONE), "device": "x"}, format="json")
+
+    assert outbox[-1].text.startswith("Kezek sign-in code")
+    assert response.json()["driver"]["language"] == "en"
+    assert Driver.objects.get(phone=PHONE).language == "en"
+
+
+@pytest.mark.django_db
+def test_a_new_driver_keeps_the_language_of_the_sms_when_the_sign_in_names_none(api_client, outbox):
+    api_client.post(OTP_URL, {"phone": PHONE}, format="json", HTTP_ACCEPT_LANGUAGE="kk")
+
+    response = api_client.post(TOKEN_URL, {"phone": PHONE, "code": code_sent_to(PHONE), "device": "x"}, format="json")
+
+    assert response.json()["driver"]["language"] == "kk"
+
+
+@pytest.mark.django_db
 def test_signing_in_again_keeps_the_drivers_chosen_language(api_client):
     DriverFactory(phone=PHONE, language="ru")
     api_client.post(OTP_URL, {"phone": PHONE}, format="json")
