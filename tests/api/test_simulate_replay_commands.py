@@ -97,3 +97,15 @@ def test_replay_reports_names_a_line_that_is_not_json(tmp_path):
 def test_replay_reports_refuses_a_missing_file(tmp_path):
     with pytest.raises(CommandError, match="cannot read"):
         call_command("replay_reports", str(tmp_path / "absent.jsonl"), stdout=StringIO())
+
+
+def test_simulate_queue_draws_a_world_of_a_class(tmp_path):
+    call_command(
+        "simulate_queue", "--hours", "6", "--seed", "3", "--world", "quota", "--out", str(tmp_path), stdout=StringIO()
+    )
+
+    reports = read_jsonl(tmp_path / "reports.jsonl")
+    truth = read_jsonl(tmp_path / "truth.jsonl")
+    assert reports
+    assert len(truth) == 6 * 4 + 1
+    assert {line["crossing"] for line in reports} == {"world-crossing"}
