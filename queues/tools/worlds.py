@@ -1,6 +1,6 @@
 """A family of randomised border-queue worlds, for judging the estimator on worlds it was not tuned on.
 
-``simulate_queue`` (``queues.simulation``) runs five fixed scenarios of one world. This module draws whole worlds
+``simulate_queue`` (``queues.tools.simulation``) runs five fixed scenarios of one world. This module draws whole worlds
 at random: the border (its mean pace, day/night amplitude, lanes, opening hours, a daily quota, closures and
 slowdowns) and its reporters (how many trucks use the app, how many reports a visit sends, per-report count noise,
 per-driver bias, rounding to tens, late delivery, drivers who stop reporting mid-visit, flooding accounts). Each
