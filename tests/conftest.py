@@ -105,7 +105,7 @@ def pytest_configure(config):
     CI runs the suite twice, once on today's clock and once a year or more ahead, so a test that leans on the
     date it was written (fixed sample dates against a real clock) fails at once rather than months later. The
     clock moves before collection (module-level "now" moves too) and keeps ticking; tests that freeze or move
-    time themselves nest inside it. The live Celery worker gets the same shift (``tests.integration.shifted_celery``).
+    time themselves nest inside it. Servers and workers the suite starts get the same shift (``tests.clock_run``).
     """
     global _moved_clock
     from tests.clock import clock_shift

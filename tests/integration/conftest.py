@@ -87,7 +87,8 @@ class WorkerProcess:
                 [
                     sys.executable,
                     "-m",
-                    "tests.integration.shifted_celery",  # plain celery, on the suite's moved clock if any
+                    "tests.clock_run",  # plain `python -m celery`, on the suite's moved clock if any
+                    "celery",
                     "-A",
                     "config",
                     "worker",

@@ -23,7 +23,6 @@ import pytest
 
 from tests.integration.conftest import PROJECT_DIR, _test_database_url
 
-BIN = Path(sys.executable).parent
 LOG_DIR = PROJECT_DIR / "var" / "faults"
 
 
@@ -191,7 +190,7 @@ class AppServer:
     def start(self) -> None:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [str(BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi"],
+                [sys.executable, "-m", "tests.clock_run", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi"],
                 cwd=PROJECT_DIR,
                 env=self.env,
                 stdout=log,
@@ -238,7 +237,10 @@ class Worker:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [
-                    str(BIN / "celery"),
+                    sys.executable,
+                    "-m",
+                    "tests.clock_run",  # plain `python -m celery`, on the suite's moved clock if any
+                    "celery",
                     "-A",
                     "config",
                     "worker",

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import uuid
 from datetime import timedelta
 
@@ -16,7 +17,6 @@ from queues.models import Estimate, Queue
 from tests.factories import DriverFactory, token_for
 from tests.integration.conftest import wait_for
 from tests.integration.faults import (
-    BIN,
     PROJECT_DIR,
     AppServer,
     PrivateRedis,
@@ -129,7 +129,7 @@ def test_with_redis_down_sign_in_and_ingest_work_readiness_names_redis_and_estim
     try:
         # What beat does every minute: the sweep finds the queue whose reports were never estimated.
         subprocess.run(
-            [str(BIN / "celery"), "-A", "config", "call", "queues.estimate_sweep"],
+            [sys.executable, "-m", "celery", "-A", "config", "call", "queues.estimate_sweep"],
             cwd=PROJECT_DIR,
             env=env,
             check=True,
