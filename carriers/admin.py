@@ -7,7 +7,7 @@ carrier. Operators (superusers) see everything.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from django.contrib import admin, messages
 from django.db.models import Count
@@ -19,8 +19,7 @@ from django_countries.filters import CountryFilter
 
 from carriers import services
 from carriers.admin_tenancy import CarrierScopedAdmin, CarrierScopedInline, SuperuserOnlyAdmin, is_dispatcher
-from carriers.models import Carrier, Device, Dispatcher, Driver, Notification
-from stays.admin_driver import DriverStayAdminMixin
+from carriers.models import Carrier, Device, Dispatcher, Notification
 
 
 def _csv_cell(value) -> str:
@@ -94,9 +93,9 @@ class DeviceInline(CarrierScopedInline):
         return obj.auth_token.expiry
 
 
-class DriverAdmin(DriverStayAdminMixin, CarrierScopedAdmin):
-    """Drivers of the dispatcher's carrier. The stays app adds its columns, filters, inlines, actions and CSV
-    columns through :class:`DriverStayAdminMixin`; they are read when the admin is built."""
+class DriverAdmin(CarrierScopedAdmin):
+    """Drivers of the dispatcher's carrier. Registered by the workplace (``workplace.admin``), which adds the
+    stays app's columns, filters, inlines, actions and CSV columns."""
 
     carrier_path = "carrier_id"
     dispatcher_permissions = frozenset({"view", "change"})
@@ -116,17 +115,8 @@ class DriverAdmin(DriverStayAdminMixin, CarrierScopedAdmin):
     )
     dispatcher_readonly_fields = ("user", "phone", "carrier", "trusted", "reliability", "created_at")
 
-    def __init__(self, model, admin_site):
-        super().__init__(model, admin_site)
-        # Read here, not at import time, so whatever the stays app declares on the mixin is picked up (and
-        # checked by the admin's system checks like our own columns).
-        self.list_display = (*self.list_display, *self.stay_list_display)
-        self.list_filter = (*self.list_filter, *self.stay_list_filter)
-        self.inlines = (*self.inlines, *self.stay_inlines)
-        self.actions = (*self.actions, *self.stay_actions)
-
     def get_queryset(self, request):
-        return self.annotate_stays(super().get_queryset(request).select_related("carrier", "user"))
+        return super().get_queryset(request).select_related("carrier", "user")
 
     def get_list_filter(self, request):
         filters = super().get_list_filter(request)
@@ -162,8 +152,7 @@ class DriverAdmin(DriverStayAdminMixin, CarrierScopedAdmin):
         )
 
     def get_csv_columns(self) -> list[tuple[str, Callable]]:
-        specs: Iterable = (*self.csv_columns, *getattr(self, "stay_csv_columns", ()))
-        return [_csv_getter(spec) for spec in specs]
+        return [_csv_getter(spec) for spec in self.csv_columns]
 
     @admin.action(description=_("Export selected drivers as CSV"), permissions=["view"])
     def export_csv(self, request, queryset):
@@ -177,9 +166,6 @@ class DriverAdmin(DriverStayAdminMixin, CarrierScopedAdmin):
         for driver in queryset:
             writer.writerow([_csv_cell(getter(driver)) for _header, getter in columns])
         return response
-
-
-admin.site.register(Driver, DriverAdmin)
 
 
 @admin.register(Dispatcher)

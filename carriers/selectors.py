@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django.db.models import QuerySet
+
 from carriers.domain import invite_code_normalize
-from carriers.models import Carrier, Driver
+from carriers.models import Carrier, Driver, Notification
 
 
 def driver_get_for_user(*, user) -> Driver:
@@ -19,3 +21,8 @@ def carrier_get_by_invite_code(*, invite_code: str) -> Carrier | None:
     """The carrier that issued ``invite_code`` (as typed: case, spaces and dashes ignored), or None."""
     normalized = invite_code_normalize(invite_code)
     return Carrier.objects.filter(invite_code=normalized).first() if normalized else None
+
+
+def notification_list(*, driver: Driver) -> QuerySet[Notification]:
+    """The driver's own notifications, newest first."""
+    return Notification.objects.filter(audience=Notification.Audience.DRIVER, driver=driver)

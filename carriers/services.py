@@ -11,14 +11,23 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 from knox.settings import knox_settings
 
-from carriers import domain, sms
-from carriers.models import Carrier, Device, Dispatcher, Driver, Language, OneTimeCode, generate_invite_code
-from core.errors import Conflict, DomainError, ValidationFailed
+from carriers import domain, selectors, sms
+from carriers.models import (
+    Carrier,
+    Device,
+    Dispatcher,
+    Driver,
+    Language,
+    Notification,
+    OneTimeCode,
+    generate_invite_code,
+)
+from core.errors import Conflict, DomainError, NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -287,3 +296,28 @@ def dispatcher_create(*, carrier: Carrier, username: str, password: str) -> Disp
     user.set_password(password)
     user.save()
     return Dispatcher.objects.create(user=user, carrier=carrier)
+
+
+# --- Notifications ----------------------------------------------------------------------------------
+class NotificationNotFound(NotFound):
+    pass
+
+
+@transaction.atomic
+def notifications_mark_read(*, notifications: QuerySet[Notification], as_of: datetime) -> int:
+    """Marks the unread notifications among ``notifications`` read at ``as_of``; returns how many changed.
+
+    Already read ones keep their first ``read_at``. The caller cuts ``notifications`` to what the user may see.
+    """
+    return notifications.filter(read_at__isnull=True).update(read_at=as_of)
+
+
+@transaction.atomic
+def notification_mark_read(*, driver: Driver, notification_id: int, as_of: datetime) -> Notification:
+    """Marks one of the driver's own notifications read (idempotent); another's is NotificationNotFound."""
+    own = selectors.notification_list(driver=driver).filter(pk=notification_id)
+    notifications_mark_read(notifications=own, as_of=as_of)
+    notification = own.first()
+    if notification is None:
+        raise NotificationNotFound()
+    return notification

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import OpenApiParameter, inline_serializer
+from rest_framework import serializers
+
 from core.errors import PROBLEM_CONTENT_TYPE
 
 _PROBLEM = {"$ref": "#/components/schemas/Problem"}
@@ -13,6 +16,24 @@ _BODY_METHODS = ("post", "put", "patch")
 
 def _problem(description: str) -> dict:
     return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"schema": _PROBLEM}}}
+
+
+# The driver API's cursor pages (core.pagination.CursorPagination), as its views document them.
+CURSOR_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="Opaque cursor from the previous page's `next`."),
+    OpenApiParameter("limit", int, description="Page size (default 50, at most 200)."),
+]
+
+
+def page_of(item_serializer: type[serializers.Serializer], name: str) -> serializers.Serializer:
+    """The OpenAPI shape of a cursor page: ``{"results": [...], "next": "<url or null>"}``."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "results": item_serializer(many=True),
+            "next": serializers.URLField(allow_null=True, help_text="The next page, or null on the last one."),
+        },
+    )
 
 
 def problem_json_media_type(result: dict, generator, request, public) -> dict:

@@ -123,7 +123,7 @@ class Thresholds:
 
 
 @dataclass(frozen=True)
-class Driver:
+class DriverFacts:
     """What the assessment needs to know about a driver."""
 
     citizenship: str
@@ -293,7 +293,7 @@ def _intervals(stays: Iterable[Stay], zone: frozenset[str], until: date) -> list
 
 
 # --- Rule selection --------------------------------------------------------------------------------
-def rule_in_force(*, rules: Sequence[Rule], country: str, driver: Driver, day: date) -> Rule | None:
+def rule_in_force(*, rules: Sequence[Rule], country: str, driver: DriverFacts, day: date) -> Rule | None:
     """The rule applied to ``driver`` in ``country`` on ``day``.
 
     A regime rule wins when the driver holds that regime on ``day``; otherwise the general rules compete.
@@ -319,7 +319,7 @@ def rule_in_force(*, rules: Sequence[Rule], country: str, driver: Driver, day: d
 class _Assessor:
     """Checks days against the rule in force on each of them, for one driver and one country."""
 
-    def __init__(self, *, rules: Sequence[Rule], country: str, driver: Driver, stays: Sequence[Stay]) -> None:
+    def __init__(self, *, rules: Sequence[Rule], country: str, driver: DriverFacts, stays: Sequence[Stay]) -> None:
         self.rules = rules
         self.country = country
         self.driver = driver
@@ -377,7 +377,7 @@ class _Assessor:
 def assess_country(
     *,
     country: str,
-    driver: Driver,
+    driver: DriverFacts,
     events: Sequence[Event],
     rules: Sequence[Rule],
     on: date,
@@ -485,7 +485,7 @@ def _risk(
     return level, tuple(reasons)
 
 
-def countries_with_rules(*, rules: Sequence[Rule], driver: Driver, on: date) -> list[str]:
+def countries_with_rules(*, rules: Sequence[Rule], driver: DriverFacts, on: date) -> list[str]:
     """Every host country where some rule applies to ``driver`` on ``on``, sorted."""
     codes = {code for rule in rules if rule.in_force_on(on) for code in rule.host_countries}
     return sorted(code for code in codes if rule_in_force(rules=rules, country=code, driver=driver, day=on))
@@ -493,7 +493,7 @@ def countries_with_rules(*, rules: Sequence[Rule], driver: Driver, on: date) -> 
 
 def assess(
     *,
-    driver: Driver,
+    driver: DriverFacts,
     events: Sequence[Event],
     rules: Sequence[Rule],
     on: date,
@@ -561,7 +561,7 @@ def plan(
     country: str,
     entry: date,
     days: int,
-    driver: Driver,
+    driver: DriverFacts,
     events: Sequence[Event],
     rules: Sequence[Rule],
     as_of: date,

@@ -8,7 +8,7 @@ from datetime import date
 from django.conf import settings
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
-from carriers.models import Driver, Notification
+from carriers.models import Driver
 from stays import domain
 from stays.models import DriverRegime, RegistryCheck, StayEvent, StayRule, StayStatusSnapshot
 
@@ -64,8 +64,8 @@ def stay_thresholds() -> domain.Thresholds:
     return domain.Thresholds(watch_days=settings.STAY_RISK_WATCH_DAYS, high_days=settings.STAY_RISK_HIGH_DAYS)
 
 
-def stay_driver_facts(*, driver: Driver) -> domain.Driver:
-    return domain.Driver(
+def stay_driver_facts(*, driver: Driver) -> domain.DriverFacts:
+    return domain.DriverFacts(
         citizenship=str(driver.citizenship or "").upper(),
         regimes=_regimes_to_domain(DriverRegime.objects.filter(driver=driver)),
     )
@@ -121,7 +121,7 @@ def stay_statuses_for_drivers(*, driver_ids: Sequence[int], on: date) -> Iterato
     )
     for driver in drivers:
         status = domain.assess(
-            driver=domain.Driver(
+            driver=domain.DriverFacts(
                 citizenship=str(driver.citizenship or "").upper(), regimes=_regimes_to_domain(driver.all_regimes)
             ),
             events=_events_to_domain(driver.live_events),
@@ -147,8 +147,3 @@ def driver_id_chunks(*, size: int) -> Iterator[list[int]]:
 def snapshot_subquery(*, country: str, field: str) -> Subquery:
     """A driver's snapshot ``field`` in ``country``, for annotating driver querysets (no N+1)."""
     return Subquery(StayStatusSnapshot.objects.filter(driver=OuterRef("pk"), country=country).values(field)[:1])
-
-
-def notification_list(*, driver: Driver) -> QuerySet[Notification]:
-    """The driver's own notifications, newest first."""
-    return Notification.objects.filter(audience=Notification.Audience.DRIVER, driver=driver)

@@ -15,7 +15,7 @@ from django_countries import countries
 
 from carriers.models import Dispatcher, Driver, Notification
 from carriers.push import notification_push
-from core.errors import NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from queues.catalogue import crossing_local_date
 from queues.models import Crossing
 from stays import domain, selectors
@@ -28,10 +28,6 @@ class StayEventInvalid(ValidationFailed):
     """The event does not fit the driver's history (a future date, an exit without an entry, ...)."""
 
     default_detail = gettext_lazy("The stay event does not fit the recorded entries and exits.")
-
-
-class NotificationNotFound(NotFound):
-    pass
 
 
 _PROBLEM_MESSAGES = {
@@ -373,15 +369,3 @@ def stay_statuses_refresh(*, driver_ids: Sequence[int], on: date, as_of: datetim
     for driver, status in selectors.stay_statuses_for_drivers(driver_ids=driver_ids, on=on):
         created += stay_status_store(driver=driver, status=status, computed_at=as_of)
     return created
-
-
-@transaction.atomic
-def notification_mark_read(*, driver: Driver, notification_id: int, as_of: datetime) -> Notification:
-    """Marks one of the driver's own notifications read (idempotent); another's is NotificationNotFound."""
-    notification = selectors.notification_list(driver=driver).select_for_update().filter(pk=notification_id).first()
-    if notification is None:
-        raise NotificationNotFound()
-    if notification.read_at is None:
-        notification.read_at = as_of
-        notification.save(update_fields=["read_at"])
-    return notification

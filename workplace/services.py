@@ -1,23 +1,12 @@
-"""Writes of the workplace: marking notifications read, remembering a dispatcher's language."""
+"""Writes of the workplace: remembering a dispatcher's language (notifications are marked read by
+``carriers.services.notifications_mark_read``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.db import transaction
-from django.db.models import QuerySet
 
-from carriers.models import Dispatcher, Language, Notification
+from carriers.models import Dispatcher, Language
 from core.errors import ValidationFailed
-
-
-@transaction.atomic
-def notification_mark_read(*, notifications: QuerySet[Notification], as_of: datetime) -> int:
-    """Marks the unread notifications among ``notifications`` read at ``as_of``; returns how many changed.
-
-    Already read ones keep their first ``read_at``. The caller cuts ``notifications`` to the user's carrier.
-    """
-    return notifications.filter(read_at__isnull=True).update(read_at=as_of)
 
 
 @transaction.atomic

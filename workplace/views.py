@@ -24,6 +24,7 @@ from django.views.i18n import set_language
 
 from carriers.admin_tenancy import is_dispatcher, scope_to_carrier
 from carriers.models import Carrier, Driver, Notification
+from carriers.services import notifications_mark_read
 from queues.models import Crossing
 from workplace.charts import ChartLabels, ChartPoint, wait_chart_svg
 from workplace.selectors import (
@@ -36,7 +37,7 @@ from workplace.selectors import (
     fleet_risk_counts,
     queue_dashboard_list,
 )
-from workplace.services import dispatcher_language_set, notification_mark_read
+from workplace.services import dispatcher_language_set
 
 CHART_HOURS = 72
 NOTIFICATIONS_PER_PAGE = 50
@@ -277,7 +278,7 @@ def alerts_mark_read(request: HttpRequest, *, site) -> HttpResponse:
         if notification_id is None or not visible.filter(pk=notification_id).exists():
             raise Http404(_("No such notification."))
         targets = visible.filter(pk=notification_id)
-    changed = notification_mark_read(notifications=targets, as_of=timezone.now())
+    changed = notifications_mark_read(notifications=targets, as_of=timezone.now())
     messages.success(
         request,
         ngettext("%(count)d notification marked as read.", "%(count)d notifications marked as read.", changed)

@@ -16,6 +16,8 @@ from carriers import domain, selectors, services
 from carriers.api.schema import THROTTLED, UNAUTHENTICATED, VALIDATION, problem
 from carriers.api.throttles import OtpIpThrottle, OtpPhoneThrottle, TokenIpThrottle
 from carriers.models import Driver, Language
+from core.openapi import CURSOR_PARAMETERS, page_of
+from core.pagination import CursorPagination
 
 
 class PhoneField(serializers.CharField):
@@ -242,3 +244,47 @@ class MeCarrierApi(APIView):
         driver = selectors.driver_get_for_user(user=request.user)
         driver = services.driver_join_carrier(driver=driver, invite_code=serializer.validated_data["invite_code"])
         return Response(MeOutputSerializer(driver).data)
+
+
+@extend_schema_serializer(component_name="Notification")
+class NotificationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField(help_text="e.g. stay_risk.")
+    level = serializers.CharField(help_text="For stay_risk: watch, high, overstay or listed.")
+    title = serializers.CharField()
+    body = serializers.CharField()
+    data = serializers.DictField()
+    created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
+
+
+class NotificationListApi(APIView):
+    @extend_schema(
+        operation_id="notifications_list",
+        summary="The driver's notifications, newest first",
+        description="Written in the driver's language at the time they were created.",
+        parameters=CURSOR_PARAMETERS,
+        responses={200: page_of(NotificationOutputSerializer, "NotificationPage"), 401: UNAUTHENTICATED},
+    )
+    def get(self, request):
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(selectors.notification_list(driver=request.user.driver), request, view=self)
+        return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
+
+
+class NotificationReadApi(APIView):
+    @extend_schema(
+        operation_id="notifications_read",
+        summary="Mark a notification read (an addition to the v1 contract)",
+        request=None,
+        responses={
+            200: NotificationOutputSerializer,
+            401: UNAUTHENTICATED,
+            404: problem("not_found: no such object among the driver's own."),
+        },
+    )
+    def post(self, request, notification_id):
+        notification = services.notification_mark_read(
+            driver=request.user.driver, notification_id=notification_id, as_of=timezone.now()
+        )
+        return Response(NotificationOutputSerializer(notification).data)

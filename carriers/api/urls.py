@@ -8,4 +8,6 @@ urlpatterns: list = [
     path("auth/logout", mobile.LogoutApi.as_view(), name="auth-logout"),
     path("me", mobile.MeApi.as_view(), name="me"),
     path("me/carrier", mobile.MeCarrierApi.as_view(), name="me-carrier"),
+    path("notifications", mobile.NotificationListApi.as_view(), name="notifications"),
+    path("notifications/<int:notification_id>/read", mobile.NotificationReadApi.as_view(), name="notification-read"),
 ]

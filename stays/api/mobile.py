@@ -1,4 +1,4 @@
-"""Driver API for stays: status on a date, stay events (list, add, correct), planning, notifications."""
+"""Driver API for stays: status on a date, stay events (list, add, correct), planning."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carriers.api.schema import UNAUTHENTICATED, VALIDATION, problem
+from core.openapi import CURSOR_PARAMETERS, page_of
 from core.pagination import CursorPagination
 from queues.models import Crossing
 from stays import domain, selectors, services
@@ -57,23 +58,6 @@ class StayEventOutputSerializer(serializers.Serializer):
             "crossing": event.crossing.slug if event.crossing_id else None,
             "source": event.source,
         }
-
-
-CURSOR_PARAMETERS = [
-    OpenApiParameter("cursor", str, description="Opaque cursor from the previous page's `next`."),
-    OpenApiParameter("limit", int, description="Page size (default 50, at most 200)."),
-]
-
-
-def page_of(item_serializer: type[serializers.Serializer], name: str) -> serializers.Serializer:
-    """The OpenAPI shape of a cursor page: ``{"results": [...], "next": "<url or null>"}``."""
-    return inline_serializer(
-        name=name,
-        fields={
-            "results": item_serializer(many=True),
-            "next": serializers.URLField(allow_null=True, help_text="The next page, or null on the last one."),
-        },
-    )
 
 
 def _day(value):
@@ -288,43 +272,3 @@ class StayPlanApi(APIView):
             driver=request.user.driver, **query.validated_data, as_of=timezone.now().date()
         )
         return Response(self.OutputSerializer(result).data)
-
-
-@extend_schema_serializer(component_name="Notification")
-class NotificationOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    kind = serializers.CharField(help_text="e.g. stay_risk.")
-    level = serializers.CharField(help_text="For stay_risk: watch, high, overstay or listed.")
-    title = serializers.CharField()
-    body = serializers.CharField()
-    data = serializers.DictField()
-    created_at = serializers.DateTimeField()
-    read_at = serializers.DateTimeField(allow_null=True)
-
-
-class NotificationListApi(APIView):
-    @extend_schema(
-        operation_id="notifications_list",
-        summary="The driver's notifications, newest first",
-        description="Written in the driver's language at the time they were created.",
-        parameters=CURSOR_PARAMETERS,
-        responses={200: page_of(NotificationOutputSerializer, "NotificationPage"), 401: UNAUTHENTICATED},
-    )
-    def get(self, request):
-        paginator = CursorPagination()
-        page = paginator.paginate_queryset(selectors.notification_list(driver=request.user.driver), request, view=self)
-        return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
-
-
-class NotificationReadApi(APIView):
-    @extend_schema(
-        operation_id="notifications_read",
-        summary="Mark a notification read (an addition to the v1 contract)",
-        request=None,
-        responses={200: NotificationOutputSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND},
-    )
-    def post(self, request, notification_id):
-        notification = services.notification_mark_read(
-            driver=request.user.driver, notification_id=notification_id, as_of=timezone.now()
-        )
-        return Response(NotificationOutputSerializer(notification).data)

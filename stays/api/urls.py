@@ -7,6 +7,4 @@ urlpatterns = [
     path("stays/events", mobile.StayEventListApi.as_view(), name="stays-events"),
     path("stays/events/<uuid:event_id>", mobile.StayEventDetailApi.as_view(), name="stays-event"),
     path("stays/plan", mobile.StayPlanApi.as_view(), name="stays-plan"),
-    path("notifications", mobile.NotificationListApi.as_view(), name="notifications"),
-    path("notifications/<int:notification_id>/read", mobile.NotificationReadApi.as_view(), name="notification-read"),
 ]

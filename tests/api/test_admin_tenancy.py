@@ -7,9 +7,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from carriers.admin import DriverAdmin
+from carriers.admin import DriverAdmin as CarrierDriverAdmin
 from carriers.models import Carrier, Driver, Notification
 from tests.factories import DispatcherFactory, DriverFactory
+from workplace.admin import DriverAdmin
 
 pytestmark = pytest.mark.django_db
 
@@ -193,7 +194,8 @@ def test_csv_export_neutralises_formulas(dispatcher_client, driver):
 
 
 def test_csv_export_includes_the_stay_columns_when_declared(dispatcher_client, driver, monkeypatch):
-    monkeypatch.setattr(DriverAdmin, "stay_csv_columns", (("days left RU", lambda d: 42), "language"), raising=False)
+    declared = (*CarrierDriverAdmin.csv_columns, ("days left RU", lambda d: 42), "language")
+    monkeypatch.setattr(DriverAdmin, "csv_columns", declared)
 
     rows = read_csv(action(dispatcher_client, DRIVERS, "export_csv", driver.pk))
 

@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 
 from carriers.models import Notification
+from carriers.services import notifications_mark_read
 from tests.api.workplace_support import dispatcher_client_fixture  # noqa: F401 - fixture
-from workplace.services import notification_mark_read
 
 pytestmark = pytest.mark.django_db
 
@@ -133,9 +133,9 @@ def test_marking_read_is_post_only(dispatcher_client, carrier):
 def test_mark_read_keeps_the_first_read_time(carrier):
     first = timezone.now() - timedelta(days=1)
     notification = notify(carrier, "Seen")
-    notification_mark_read(notifications=Notification.objects.filter(pk=notification.pk), as_of=first)
+    notifications_mark_read(notifications=Notification.objects.filter(pk=notification.pk), as_of=first)
 
-    changed = notification_mark_read(
+    changed = notifications_mark_read(
         notifications=Notification.objects.filter(pk=notification.pk), as_of=timezone.now()
     )
 

@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import date
 
 from stays.domain import (
-    Driver,
+    DriverFacts,
     Event,
     Regime,
     RegistryState,
@@ -17,9 +17,9 @@ from stays.domain import (
 )
 from tests.unit.stay_rules import RU_RUID, SEEDED, UNION_STATE
 
-KAZAKH = Driver(citizenship="KZ")
-UZBEK = Driver(citizenship="UZ")
-KYRGYZ = Driver(citizenship="KG")
+KAZAKH = DriverFacts(citizenship="KZ")
+UZBEK = DriverFacts(citizenship="UZ")
+KYRGYZ = DriverFacts(citizenship="KG")
 
 
 def stay(country, entry, exit_=None):
@@ -215,7 +215,7 @@ def test_a_kyrgyz_driver_is_assessed_in_russia_and_kazakhstan():
 
 # --- regimes, zones, registry ----------------------------------------------------------------------
 def test_a_regime_rule_replaces_the_general_rule_only_when_active():
-    holder = Driver(citizenship="KZ", regimes=(Regime(regime="ruID", valid_from=date(2026, 2, 1)),))
+    holder = DriverFacts(citizenship="KZ", regimes=(Regime(regime="ruID", valid_from=date(2026, 2, 1)),))
     rules_with_ruid_on = (*SEEDED[:2], replace(RU_RUID, active=True), *SEEDED[3:])
 
     seeded = rule_in_force(rules=SEEDED, country="RU", driver=holder, day=date(2026, 3, 1))

@@ -5,10 +5,10 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stays.domain import Driver, Event, RegistryState, Thresholds, assess_country, event_sequence_problems, plan
+from stays.domain import DriverFacts, Event, RegistryState, Thresholds, assess_country, event_sequence_problems, plan
 from tests.unit.stay_rules import SEEDED
 
-KAZAKH = Driver(citizenship="KZ")
+KAZAKH = DriverFacts(citizenship="KZ")
 START = date(2024, 1, 1)
 
 

@@ -1,4 +1,4 @@
-"""Stay columns, filters, inlines and actions that the carriers DriverAdmin mixes in.
+"""Stay columns, filters, inlines and actions that the workplace mixes into the carriers DriverAdmin.
 
 Everything on the driver list comes from :class:`StayStatusSnapshot` through subqueries annotated on the
 list's queryset (``annotate_stays``): the list page costs the same few queries for 20 drivers or 2,000.
