@@ -145,6 +145,7 @@ class Stack:
             "REDIS_URL": self.redis_url,
             "CONN_MAX_AGE": "600",
             "LOG_LEVEL": "WARNING",
+            "NUM_PROXIES": "0",  # clients connect straight to the app on loopback
             "SMS_BACKEND": "file",
             "SMS_FILE_PATH": str(PROJECT_DIR / "var" / "bench-sms"),
             # Throttles still run (a cache round trip per request), at rates the benchmark never reaches.

@@ -17,6 +17,7 @@ def django_setup(**extra_env: str) -> None:
         "SECRET_KEY": "profile-" + uuid.uuid4().hex * 2,
         "ALLOWED_HOSTS": "127.0.0.1",
         "SMS_BACKEND": "locmem",
+        "NUM_PROXIES": "0",
         "SECURE_SSL_REDIRECT": "false",
         "THROTTLE_DRIVER": "100000000/minute",
         **extra_env,

@@ -1,9 +1,10 @@
-"""Pure sign-in rules: phone normalisation and one-time code hashing (no ORM, no clock)."""
+"""Pure sign-in rules: phone normalisation, one-time code hashing, the client's address (no ORM, no clock)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 
 import phonenumbers
@@ -60,3 +61,23 @@ def otp_code_matches(*, phone: str, code: str, code_hash: str, secret: str) -> b
 def invite_code_normalize(raw: str) -> str:
     """An invite code as typed (lower case, spaces, dashes) in its stored form."""
     return "".join(ch for ch in (raw or "").upper() if ch.isalnum())
+
+
+def client_address(*, remote_addr: str, forwarded_for: str | None, trusted_proxies: int) -> str:
+    """The address of the client as the trusted proxies in front of the application saw it.
+
+    Each trusted proxy appends the address it received the connection from to ``X-Forwarded-For``; anything to
+    the left of what they appended was written by the client and proves nothing. Behind ``trusted_proxies``
+    proxies the client is therefore the ``trusted_proxies``-th entry from the right. With no trusted proxy the
+    header is ignored and the socket address (``remote_addr``) is the client. A chain shorter than the proxy
+    count (a request that skipped the outer proxies) yields its leftmost entry, the farthest hop a proxy
+    recorded; an entry that is not an IP address yields ``remote_addr``.
+    """
+    if trusted_proxies <= 0 or not forwarded_for:
+        return remote_addr
+    hops = [hop.strip() for hop in forwarded_for.split(",")]
+    candidate = hops[-min(trusted_proxies, len(hops))]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return remote_addr

@@ -1,16 +1,35 @@
-"""Sign-in throttles: per phone and per client IP, with rates read at request time (settings can change)."""
+"""Driver API throttles, keyed on the client's address as the trusted proxies saw it.
+
+Rates are read at request time (settings can change). ``NUM_PROXIES`` is the number of reverse proxies in front
+of the application that append to ``X-Forwarded-For``: the client is that many entries from the right of the
+header (see :func:`carriers.domain.client_address`); with 0 the header is ignored.
+"""
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from carriers.domain import InvalidPhone, phone_normalize
+from carriers.domain import InvalidPhone, client_address, phone_normalize
+
+
+def request_client_address(request) -> str:
+    """The client's IP address for ``request`` (Django's or DRF's): throttles, the admin lock-out, logs."""
+    meta = request.META
+    return client_address(
+        remote_addr=meta.get("REMOTE_ADDR", ""),
+        forwarded_for=meta.get("HTTP_X_FORWARDED_FOR"),
+        trusted_proxies=int(settings.NUM_PROXIES),
+    )
 
 
 class _SettingsRateThrottle(SimpleRateThrottle):
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+
+    def get_ident(self, request):
+        return request_client_address(request)
 
 
 class OtpPhoneThrottle(_SettingsRateThrottle):

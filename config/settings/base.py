@@ -178,6 +178,13 @@ OTP_MAX_ATTEMPTS = 5
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))
 
+# --- Client address -------------------------------------------------------------------------------
+# How many reverse proxies in front of the application append to X-Forwarded-For (TLS ends at one in
+# production). Per-address throttles and the admin lock-out take the client that many entries from the right of
+# the header; 0 ignores the header (anyone can write it). Wrong in either direction is harmful: too low and every
+# client shares the proxy's bucket, too high and a client picks its own address. Required in production.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0)
+
 # --- REST framework -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["carriers.auth.DriverTokenAuthentication"],
@@ -195,7 +202,7 @@ REST_FRAMEWORK = {
         "driver": env.str("THROTTLE_DRIVER", default="600/minute"),
         "reports": env.str("THROTTLE_REPORTS", default="120/minute"),
     },
-    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Kezek driver API",

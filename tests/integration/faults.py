@@ -169,6 +169,7 @@ def app_env(*, database_url: str, redis_url: str, **extra: str) -> dict[str, str
             "LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
             # Production settings require an SMS backend; codes go to files the tests can read.
+            "NUM_PROXIES": "0",  # clients connect straight to the app on loopback
             "SMS_BACKEND": "file",
             "SMS_FILE_PATH": str(PROJECT_DIR / "var" / "faults-sms"),
         }
