@@ -1,5 +1,7 @@
 """Production settings: secrets have no default, HTTPS everywhere, PostgreSQL and Redis expected."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -8,6 +10,9 @@ DEBUG = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
+# No default: the number of proxies in front decides whose address a throttle counts (see base.py).
+NUM_PROXIES = env.int("NUM_PROXIES")
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": NUM_PROXIES}  # noqa: F405
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^health/"]
@@ -21,5 +26,9 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 WEBHOOK_ALLOW_PRIVATE_TARGETS = False
-# No default: the console backend would print sign-in codes to the logs of a production server.
+# No default, and never the console backend: it would print every sign-in code into the production logs.
 SMS_BACKEND = env.str("SMS_BACKEND")
+if SMS_BACKEND.strip().lower() in {"console", "carriers.sms.consolesmsbackend"}:
+    raise ImproperlyConfigured(
+        "SMS_BACKEND=console prints sign-in codes into the logs: name a provider backend (or file) in production."
+    )
