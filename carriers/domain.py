@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import math
 import secrets
+from datetime import datetime, timedelta
 
 import phonenumbers
 
@@ -56,6 +58,21 @@ def otp_code_hash(*, phone: str, code: str, secret: str) -> str:
 def otp_code_matches(*, phone: str, code: str, code_hash: str, secret: str) -> bool:
     """Constant-time comparison of ``code`` against a stored hash."""
     return hmac.compare_digest(otp_code_hash(phone=phone, code=code, secret=secret), code_hash)
+
+
+def otp_resend_wait_seconds(*, issued_at: list[datetime], as_of: datetime, base_seconds: int, max_seconds: int) -> int:
+    """Seconds before another code may be sent to a phone that was sent codes at ``issued_at`` (the recent ones).
+
+    The gap after the n-th recent code is ``base_seconds * 2 ** (n - 1)``, capped at ``max_seconds``: a driver
+    who asks again gets a new code after half a minute, while whoever keeps asking for somebody else's number
+    slows down to one code per ``max_seconds``, and the owner is never walled off for longer than that.
+    0 when a code may be sent now.
+    """
+    if not issued_at:
+        return 0
+    gap = min(base_seconds * 2 ** (len(issued_at) - 1), max_seconds)
+    allowed_at = max(issued_at) + timedelta(seconds=gap)
+    return max(0, math.ceil((allowed_at - as_of).total_seconds()))
 
 
 def invite_code_normalize(raw: str) -> str:

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 from knox.models import AuthToken
 from knox.settings import knox_settings
@@ -62,6 +62,21 @@ class SmsUnavailable(DomainError):
     default_detail = _("The code could not be sent. Try again shortly.")
 
 
+class OtpTooSoon(DomainError):
+    """Another code was sent to this phone too recently (the gap grows with each code; see
+    :func:`carriers.domain.otp_resend_wait_seconds`). The codes already sent stay valid."""
+
+    code = "throttled"
+    http_status = 429
+
+    def __init__(self, *, retry_after: int) -> None:
+        self.retry_after = retry_after
+        super().__init__(
+            _("A code was sent to this phone moments ago. Use it, or try again in %(seconds)d seconds.")
+            % {"seconds": retry_after}
+        )
+
+
 @dataclass(frozen=True)
 class OtpRequested:
     phone: str
@@ -71,8 +86,12 @@ class OtpRequested:
 
 # --- Sign-in ----------------------------------------------------------------------------------------
 def otp_request(*, phone: str, as_of: datetime, language: str | None = None) -> OtpRequested:
-    """Issues a 6-digit code for ``phone`` (E.164) and sends it by SMS; earlier live codes stop working.
+    """Issues a 6-digit code for ``phone`` (E.164) and sends it by SMS.
 
+    Codes sent earlier stay valid until they expire, are used or exhaust their tries: whoever asks for a code
+    for somebody else's number cannot void the code its owner is typing. Codes to one phone are spaced by a gap
+    that doubles with each recent code (capped at ``OTP_RESEND_MAX_SECONDS``); a request inside the gap raises
+    :class:`OtpTooSoon` and changes nothing.
     The SMS is in the driver's language when the phone is known, else in ``language`` (the app's), else in the
     default language; the code remembers it, so a driver it creates speaks the language of their first SMS.
     Only an HMAC of the code is stored. Raises :class:`SmsUnavailable` when the SMS backend fails
@@ -80,6 +99,17 @@ def otp_request(*, phone: str, as_of: datetime, language: str | None = None) -> 
     """
     phone = domain.phone_normalize(phone)
     ttl = int(settings.OTP_TTL_SECONDS)
+    recent = OneTimeCode.objects.filter(
+        phone=phone, created_at__gt=as_of - timedelta(seconds=settings.OTP_RESEND_WINDOW_SECONDS)
+    ).values_list("created_at", flat=True)
+    wait = domain.otp_resend_wait_seconds(
+        issued_at=list(recent),
+        as_of=as_of,
+        base_seconds=settings.OTP_RESEND_BASE_SECONDS,
+        max_seconds=settings.OTP_RESEND_MAX_SECONDS,
+    )
+    if wait:
+        raise OtpTooSoon(retry_after=wait)
     code = domain.otp_code_generate()
     expires_at = as_of + timedelta(seconds=ttl)
     language = (
@@ -89,7 +119,6 @@ def otp_request(*, phone: str, as_of: datetime, language: str | None = None) -> 
         or ""
     )
     with transaction.atomic():
-        OneTimeCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=as_of).update(expires_at=as_of)
         otp = OneTimeCode.objects.create(
             phone=phone,
             code_hash=domain.otp_code_hash(phone=phone, code=code, secret=settings.SECRET_KEY),
@@ -110,9 +139,11 @@ def otp_verify_and_sign_in(
 ) -> tuple[str, Driver]:
     """Checks ``code`` for ``phone`` and signs the device in; returns ``(raw token, driver)``.
 
-    Each try is counted atomically before the comparison, so at most ``OTP_MAX_ATTEMPTS`` guesses are ever
-    compared, even concurrently; the code is then claimed with a conditional UPDATE, so of two concurrent
-    correct tries exactly one gets a token. The first sign-in creates the user and the driver, speaking
+    ``code`` is compared with the phone's live codes (the newest ``OTP_LIVE_CODES``: codes sent earlier stay
+    valid). Each try is counted on every code it is compared with, atomically and before the comparison, so at
+    most ``OTP_MAX_ATTEMPTS`` guesses are ever compared with any one code, even concurrently; the matching code
+    is then claimed with a conditional UPDATE, so of two concurrent correct tries exactly one gets a token, and
+    the phone's other live codes die with it. The first sign-in creates the user and the driver, speaking
     ``language`` when it is one Kezek has, else the language its sign-in SMS was written in.
     Raises :class:`InvalidCode` (also for a phone that never asked for a code) or :class:`AccountDisabled`.
     """
@@ -121,27 +152,31 @@ def otp_verify_and_sign_in(
     except domain.InvalidPhone as exc:
         raise InvalidCode from exc
     code = (code or "").strip()
-    otp = (
-        OneTimeCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=as_of)
-        .order_by("-created_at", "-pk")
-        .first()
+    tries_left = Q(used_at__isnull=True, expires_at__gt=as_of, attempts__lt=settings.OTP_MAX_ATTEMPTS)
+    live = list(
+        OneTimeCode.objects.filter(tries_left, phone=phone).order_by("-created_at", "-pk")[: settings.OTP_LIVE_CODES]
     )
-    if otp is None:
-        raise InvalidCode
-    counted = OneTimeCode.objects.filter(
-        pk=otp.pk, used_at__isnull=True, expires_at__gt=as_of, attempts__lt=settings.OTP_MAX_ATTEMPTS
-    ).update(attempts=F("attempts") + 1)
-    if counted != 1:
-        raise InvalidCode
-    if not code.isdigit() or not domain.otp_code_matches(
-        phone=phone, code=code, code_hash=otp.code_hash, secret=settings.SECRET_KEY
-    ):
+    counted = [
+        otp for otp in live if OneTimeCode.objects.filter(tries_left, pk=otp.pk).update(attempts=F("attempts") + 1) == 1
+    ]
+    match = None
+    if code.isdigit():
+        match = next(
+            (
+                otp
+                for otp in counted
+                if domain.otp_code_matches(phone=phone, code=code, code_hash=otp.code_hash, secret=settings.SECRET_KEY)
+            ),
+            None,
+        )
+    if match is None:
         raise InvalidCode
     with transaction.atomic():
-        claimed = OneTimeCode.objects.filter(pk=otp.pk, used_at__isnull=True).update(used_at=as_of)
+        claimed = OneTimeCode.objects.filter(pk=match.pk, used_at__isnull=True).update(used_at=as_of)
         if claimed != 1:
             raise InvalidCode
-        driver = _driver_get_or_create(phone=phone, language=_language(language) or _language(otp.language))
+        OneTimeCode.objects.filter(phone=phone, used_at__isnull=True, expires_at__gt=as_of).update(expires_at=as_of)
+        driver = _driver_get_or_create(phone=phone, language=_language(language) or _language(match.language))
         if not driver.user.is_active:
             raise AccountDisabled
         token = _device_sign_in(driver=driver, device=device)

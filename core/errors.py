@@ -145,9 +145,11 @@ def drf_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's EXCEPTION_HANDLER: every expected error in the problem+json envelope."""
     headers: dict[str, str] = {}
     if isinstance(exc, DomainError):
+        retry_after = getattr(exc, "retry_after", None)
         return Response(
             problem_body(exc.http_status, exc.code, exc.detail, exc.errors),
             status=exc.http_status,
+            headers={"Retry-After": str(max(int(retry_after), 1))} if retry_after else None,
             content_type=PROBLEM_CONTENT_TYPE,
         )
     if isinstance(exc, RequestDataTooBig):

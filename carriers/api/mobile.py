@@ -88,8 +88,10 @@ class OtpRequestApi(APIView):
         summary="Send a sign-in code by SMS",
         description=(
             "Sends a 6-digit one-time code to the phone, in the driver's language (for a new phone: the "
-            "Accept-Language of the request). A new request replaces earlier codes. "
-            "Throttled per phone number and per client IP (429 with Retry-After)."
+            "Accept-Language of the request). Codes sent earlier stay valid until they expire or one of them is "
+            "used. Throttled per phone number and client address together and per client address (429 "
+            "`throttled` with Retry-After); codes to one phone are also spaced by a gap that doubles with each "
+            "code (30 s, 1 min, 2 min, ... at most 15 min), answered the same way."
         ),
         tags=["auth"],
         request=InputSerializer,

@@ -33,7 +33,12 @@ class _SettingsRateThrottle(SimpleRateThrottle):
 
 
 class OtpPhoneThrottle(_SettingsRateThrottle):
-    """Codes sent to one phone number, whatever the client's IP (SMS bombing, code guessing)."""
+    """Codes requested for one phone number from one client address.
+
+    Keyed on both, so that someone asking for codes for a number that is not theirs spends their own budget,
+    never the owner's. Codes to one phone from all addresses together are spaced by the sign-in service
+    (a gap that grows with each code, see ``carriers.services.otp_request``), which bounds SMS bombing.
+    """
 
     scope = "otp_phone"
 
@@ -43,7 +48,7 @@ class OtpPhoneThrottle(_SettingsRateThrottle):
             phone = phone_normalize(str(data.get("phone", "")))
         except InvalidPhone:
             return None  # not a phone: the request is refused as invalid anyway
-        return self.cache_format % {"scope": self.scope, "ident": phone}
+        return self.cache_format % {"scope": self.scope, "ident": f"{phone}|{self.get_ident(request)}"}
 
 
 class IpThrottle(_SettingsRateThrottle):

@@ -175,6 +175,12 @@ REST_KNOX = {
 }
 OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", default=300)
 OTP_MAX_ATTEMPTS = 5
+# Codes to one phone are spaced: the gap after the n-th code of the last hour is 30 s * 2^(n-1), at most 15 min
+# (carriers.domain.otp_resend_wait_seconds). Earlier codes stay valid meanwhile; the newest few are accepted.
+OTP_RESEND_BASE_SECONDS = env.int("OTP_RESEND_BASE_SECONDS", default=30)
+OTP_RESEND_MAX_SECONDS = env.int("OTP_RESEND_MAX_SECONDS", default=900)
+OTP_RESEND_WINDOW_SECONDS = 3600
+OTP_LIVE_CODES = 3
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms"))
 

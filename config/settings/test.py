@@ -23,6 +23,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": dict.fromkeys(REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "10000/minute"),
 }
 PARTNER_THROTTLE_RATE = "10000/minute"
+OTP_RESEND_BASE_SECONDS = 0  # no spacing between codes to one phone, except in the tests of the spacing
 
 # SQLite: a file per test run instead of shared memory. Live-server tests send concurrent requests, and Django
 # hands an in-memory database's single connection to every server thread, which cannot hold two transactions.

@@ -1,6 +1,7 @@
 """Pure sign-in rules: phone normalisation, code generation and hashing, invite codes."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -12,6 +13,7 @@ from carriers.domain import (
     otp_code_generate,
     otp_code_hash,
     otp_code_matches,
+    otp_resend_wait_seconds,
     phone_mask,
     phone_normalize,
 )
@@ -72,3 +74,43 @@ def test_only_the_issued_code_matches_its_hash(code, guess):
 @pytest.mark.parametrize(("raw", "expected"), [("ab cd-EF23", "ABCDEF23"), ("  ", ""), ("K7M-9P2", "K7M9P2")])
 def test_invite_code_normalize_ignores_case_spaces_and_dashes(raw, expected):
     assert invite_code_normalize(raw) == expected
+
+
+# --- Spacing of codes sent to one phone ------------------------------------------------------------
+T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def resend_wait(issued_offsets: list[int], now_offset: int) -> int:
+    return otp_resend_wait_seconds(
+        issued_at=[T0 + timedelta(seconds=offset) for offset in issued_offsets],
+        as_of=T0 + timedelta(seconds=now_offset),
+        base_seconds=30,
+        max_seconds=900,
+    )
+
+
+def test_a_phone_never_sent_a_code_may_get_one_at_once():
+    assert resend_wait([], 0) == 0
+
+
+def test_a_second_code_waits_half_a_minute_after_the_first():
+    assert resend_wait([0], 10) == 20
+    assert resend_wait([0], 30) == 0
+
+
+def test_the_gap_doubles_with_each_recent_code():
+    assert resend_wait([0, 30], 30) == 60
+    assert resend_wait([0, 30, 90], 90) == 120
+
+
+def test_the_gap_never_exceeds_the_cap():
+    issued = [0, 30, 90, 210, 450, 930, 1830, 2730]
+
+    assert resend_wait(issued, 2730) == 900
+
+
+@given(count=st.integers(min_value=1, max_value=50), elapsed=st.integers(min_value=0, max_value=5000))
+def test_the_wait_is_never_negative_nor_longer_than_the_cap(count, elapsed):
+    wait = resend_wait([0] * count, elapsed)
+
+    assert 0 <= wait <= 900
