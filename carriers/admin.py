@@ -76,8 +76,8 @@ class CarrierAdmin(CarrierScopedAdmin):
 # --- Drivers ----------------------------------------------------------------------------------------
 class DeviceInline(CarrierScopedInline):
     model = Device
-    fields = ("name", "created_at", "token_expiry")
-    readonly_fields = ("name", "created_at", "token_expiry")
+    fields = ("name", "created_at", "last_used_at", "token_expiry")
+    readonly_fields = ("name", "created_at", "last_used_at", "token_expiry")
     can_delete = False
     verbose_name = _("signed-in device")
     verbose_name_plural = _("signed-in devices")
@@ -181,10 +181,10 @@ class DispatcherAdmin(SuperuserOnlyAdmin):
 class DeviceAdmin(SuperuserOnlyAdmin):
     """Deleting a device signs it out: its token is deleted with it."""
 
-    list_display = ("name", "driver", "created_at", "token_expiry")
+    list_display = ("name", "driver", "created_at", "last_used_at", "token_expiry")
     list_select_related = ("driver", "auth_token")
     search_fields = ("name", "driver__name", "driver__phone")
-    readonly_fields = ("driver", "auth_token", "name", "created_at")
+    readonly_fields = ("driver", "auth_token", "name", "created_at", "last_used_at")
 
     def has_add_permission(self, request):
         return False

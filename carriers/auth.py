@@ -26,6 +26,8 @@ from knox.signals import token_expired
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 
+from carriers.models import Device
+
 
 class DriverTokenAuthentication(TokenAuthentication):
     """``Authorization: Token <token>``."""
@@ -50,6 +52,14 @@ class DriverTokenAuthentication(TokenAuthentication):
                 self.renew_token(auth_token)  # knox: an UPDATE only when it moves by more than MIN_REFRESH_INTERVAL
             return self.validate_user(auth_token)
         raise exceptions.AuthenticationFailed(message)
+
+    def renew_token(self, auth_token) -> None:
+        """knox's sliding expiry; when it is written (at most once per MIN_REFRESH_INTERVAL), the device's
+        ``last_used_at`` is written with it."""
+        previous = auth_token.expiry
+        super().renew_token(auth_token)
+        if (auth_token.expiry - previous).total_seconds() > knox_settings.MIN_REFRESH_INTERVAL:
+            Device.objects.filter(auth_token=auth_token).update(last_used_at=timezone.now())
 
 
 class IsDriver(BasePermission):

@@ -108,6 +108,8 @@ class Device(models.Model):
     auth_token = models.OneToOneField(settings.KNOX_TOKEN_MODEL, on_delete=models.CASCADE, related_name="device")
     name = models.CharField(_("device"), max_length=200)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Written with the token's sliding expiry (at most once per knox MIN_REFRESH_INTERVAL): right to the hour.
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("device")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from carriers.domain import invite_code_normalize
-from carriers.models import Carrier, Driver, Notification
+from carriers.models import Carrier, Device, Driver, Notification
 
 
 def driver_get_for_user(*, user) -> Driver:
@@ -26,3 +26,8 @@ def carrier_get_by_invite_code(*, invite_code: str) -> Carrier | None:
 def notification_list(*, driver: Driver) -> QuerySet[Notification]:
     """The driver's own notifications, newest first."""
     return Notification.objects.filter(audience=Notification.Audience.DRIVER, driver=driver)
+
+
+def device_list(*, driver: Driver) -> QuerySet[Device]:
+    """The driver's signed-in devices (each has a live token), newest first."""
+    return Device.objects.filter(driver=driver).order_by("-created_at", "-pk")

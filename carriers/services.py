@@ -213,14 +213,26 @@ def _device_sign_in(*, driver: Driver, device: str) -> str:
         )
         if stale:
             AuthToken.objects.filter(pk__in=stale).delete()
+    name = (device or "").strip()[:200] or "unknown"
+    # Signing in again on the same device (same name) replaces its token instead of piling up live ones.
+    AuthToken.objects.filter(device__driver=driver, device__name=name).delete()
     instance, token = AuthToken.objects.create(user=driver.user, expiry=knox_settings.TOKEN_TTL)
-    Device.objects.create(driver=driver, auth_token=instance, name=(device or "").strip()[:200] or "unknown")
+    Device.objects.create(driver=driver, auth_token=instance, name=name, last_used_at=instance.created)
     return token
 
 
 def device_sign_out(*, auth_token: AuthToken) -> None:
     """The token (and its Device) is deleted: it no longer authenticates."""
     auth_token.delete()
+
+
+@transaction.atomic
+def device_revoke(*, driver: Driver, device_id: int) -> None:
+    """Signs one of ``driver``'s devices out (its token dies). Raises :class:`NotFound` for any other id."""
+    device = Device.objects.select_related("auth_token").filter(driver=driver, pk=device_id).first()
+    if device is None:
+        raise NotFound
+    device_sign_out(auth_token=device.auth_token)
 
 
 def auth_tokens_purge(*, as_of: datetime) -> int:

@@ -290,3 +290,63 @@ class NotificationReadApi(APIView):
             driver=request.user.driver, notification_id=notification_id, as_of=timezone.now()
         )
         return Response(NotificationOutputSerializer(notification).data)
+
+
+@extend_schema_serializer(component_name="Device")
+class DeviceOutputSerializer(serializers.Serializer):
+    """One signed-in device of the driver."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(help_text="The name the app gave at sign-in.")
+    created_at = serializers.DateTimeField(help_text="When the device signed in.")
+    last_used_at = serializers.DateTimeField(
+        allow_null=True, help_text="When its token was last used, to the hour (null: not recorded)."
+    )
+    current = serializers.BooleanField(help_text="True for the device making this request.")
+
+    def to_representation(self, device) -> dict:
+        return {
+            "id": device.pk,
+            "name": device.name,
+            "created_at": serializers.DateTimeField().to_representation(device.created_at),
+            "last_used_at": serializers.DateTimeField().to_representation(device.last_used_at)
+            if device.last_used_at
+            else None,
+            "current": device.auth_token_id == self.context["auth_token_pk"],
+        }
+
+
+class DeviceListApi(APIView):
+    @extend_schema(
+        operation_id="me_devices_list",
+        summary="The driver's signed-in devices (an addition to the v1 contract)",
+        description=(
+            "Every device with a live token, newest first. Signing in again with a device name already in the "
+            "list replaces that device's token. At most 20 devices (the oldest is signed out beyond that)."
+        ),
+        tags=["me"],
+        parameters=CURSOR_PARAMETERS,
+        responses={
+            200: page_of(DeviceOutputSerializer, "DevicePage"),
+            401: UNAUTHENTICATED,
+        },
+    )
+    def get(self, request):
+        paginator = CursorPagination()
+        page = paginator.paginate_queryset(selectors.device_list(driver=request.user.driver), request, view=self)
+        data = DeviceOutputSerializer(page, many=True, context={"auth_token_pk": request.auth.pk}).data
+        return paginator.get_paginated_response(data)
+
+
+class DeviceDetailApi(APIView):
+    @extend_schema(
+        operation_id="me_devices_delete",
+        summary="Sign a device out (an addition to the v1 contract)",
+        description="Its token stops working at once. Another driver's device, or an unknown id, is 404.",
+        tags=["me"],
+        request=None,
+        responses={204: None, 401: UNAUTHENTICATED, 404: problem("not_found: no such device of the driver's.")},
+    )
+    def delete(self, request, device_id: int):
+        services.device_revoke(driver=request.user.driver, device_id=device_id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

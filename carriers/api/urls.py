@@ -10,4 +10,6 @@ urlpatterns: list = [
     path("me/carrier", mobile.MeCarrierApi.as_view(), name="me-carrier"),
     path("notifications", mobile.NotificationListApi.as_view(), name="notifications"),
     path("notifications/<int:notification_id>/read", mobile.NotificationReadApi.as_view(), name="notification-read"),
+    path("me/devices", mobile.DeviceListApi.as_view(), name="me-devices"),
+    path("me/devices/<int:device_id>", mobile.DeviceDetailApi.as_view(), name="me-device"),
 ]

@@ -53,7 +53,7 @@ def test_the_expiry_is_written_at_most_once_an_hour(django_assert_num_queries):
     start = timezone.now()
 
     with time_machine.travel(start + timedelta(minutes=90), tick=False):
-        with django_assert_num_queries(2):  # the token, then the UPDATE of its expiry
+        with django_assert_num_queries(3):  # the token, then the UPDATEs of its expiry and its device's last use
             assert client.get(ME_URL).status_code == 200
         renewed = AuthToken.objects.get(user=driver.user).expiry
     with time_machine.travel(start + timedelta(minutes=120), tick=False), django_assert_num_queries(1):
