@@ -1,9 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.api import partner_api
-from core import health
+from core import errors, health
 
 api_v1 = [
     path("", include("carriers.api.urls")),
@@ -20,6 +21,10 @@ urlpatterns = [
     path("api/partner/v1/", partner_api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # The site root (and the admin's "View site") is the workplace.
+    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
+    # Anything else under /api/ is the contract's 404, also with DEBUG on (Django would answer its HTML page).
+    re_path(r"^api/", errors.not_found_view),
 ]
 
 handler400 = "core.errors.handler400"

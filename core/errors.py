@@ -330,5 +330,10 @@ def handler404(request, exception=None):
     return problem_response(404, "not_found", _("Not found."))
 
 
+def not_found_view(request, *args, **kwargs):
+    """An unrouted path under ``/api/``: the contract's 404, whatever DEBUG says."""
+    return handler404(request)
+
+
 def handler500(request):
     return problem_response(500, "server_error", _("An unexpected error occurred. It has been logged."))

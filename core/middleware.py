@@ -8,6 +8,7 @@ import re
 import uuid
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.errors import DATABASE_UNAVAILABLE_ERRORS, database_unavailable_response, problem_response
@@ -59,11 +60,13 @@ class BodySizeLimitMiddleware:
         except ValueError:
             return problem_response(400, "malformed_request", _("Content-Length is not a number."))
         if limit is not None and length > limit:
-            return problem_response(
-                413,
-                "payload_too_large",
-                _("The request body is too large: at most %(limit)d bytes.") % {"limit": limit},
-            )
+            # This runs before LocaleMiddleware (nothing may read the body first): pick the language here.
+            with translation.override(translation.get_language_from_request(request)):
+                return problem_response(
+                    413,
+                    "payload_too_large",
+                    _("The request body is too large: at most %(limit)d bytes.") % {"limit": limit},
+                )
         return self.get_response(request)
 
 

@@ -79,6 +79,11 @@ def estimate_tick(as_of: datetime) -> datetime:
 # --- Payload (the contract's <estimate>) ----------------------------------------------------------------------------
 
 
+def _timestamp(value: datetime) -> str:
+    """A UTC timestamp to the second with ``Z``: one shape whether the clock had microseconds or not."""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def estimate_as_dict(estimate: Estimate | None) -> dict[str, Any] | None:
     """The contract's ``<estimate>`` object, or ``None`` when there is none or it is not publishable."""
     if estimate is None or not estimate.published:
@@ -91,8 +96,8 @@ def estimate_as_dict(estimate: Estimate | None) -> dict[str, Any] | None:
         "throughput_per_hour": estimate.throughput_per_hour,
         "reports": estimate.reports,
         "drivers": estimate.drivers,
-        "computed_at": estimate.computed_at.isoformat().replace("+00:00", "Z"),
-        "data_until": estimate.data_until.isoformat().replace("+00:00", "Z") if estimate.data_until else None,
+        "computed_at": _timestamp(estimate.computed_at),
+        "data_until": _timestamp(estimate.data_until) if estimate.data_until else None,
         "stale": estimate.stale,
         "confidence": estimate.confidence,
     }

@@ -1,0 +1,62 @@
+"""Answers a user meets outside the endpoints' own logic: timestamps of one shape, the site root, framework 404s
+under the APIs whatever DEBUG says, and the 413 in the client's language."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+from django.test import override_settings
+
+from queues.models import Estimate, Queue
+from queues.services.estimates import estimate_as_dict
+
+pytestmark = pytest.mark.django_db
+SECONDS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+@pytest.mark.parametrize("microsecond", [0, 123456])
+def test_estimate_timestamps_have_one_shape_with_or_without_microseconds(microsecond):
+    queue = Queue.objects.get(crossing__slug="zhaisan-sagarchin", from_country="KZ")
+    moment = datetime(2026, 11, 21, 9, 30, 5, microsecond, tzinfo=UTC)
+    estimate = Estimate(
+        queue=queue, wait_minutes=60, low_minutes=40, high_minutes=90, computed_at=moment, data_until=moment
+    )
+    estimate.published = True
+
+    body = estimate_as_dict(estimate)
+
+    assert body["computed_at"] == "2026-11-21T09:30:05Z"
+    assert SECONDS_Z.match(body["data_until"])
+
+
+def test_the_site_root_leads_to_the_workplace(client):
+    response = client.get("/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize("debug", [False, True])
+@pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/crossings/", "/api/partner/v1/nope", "/api/"])
+def test_an_unknown_api_path_is_a_problem_404_whatever_debug_says(client, path, debug):
+    with override_settings(DEBUG=debug):
+        response = client.get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(("language", "word"), [("ru", "слишком"), ("kk", "тым"), ("en", "too large")])
+def test_a_body_over_the_limit_is_refused_in_the_clients_language(client, settings, language, word):
+    body = json.dumps({"reports": [], "padding": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})
+
+    response = client.post(
+        "/api/v1/reports", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE=f"{language};q=1"
+    )
+
+    assert response.status_code == 413
+    assert word in response.json()["detail"]
