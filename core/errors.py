@@ -18,6 +18,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import HttpError, ValidationError
 from rest_framework import exceptions as drf
@@ -330,8 +331,10 @@ def handler404(request, exception=None):
     return problem_response(404, "not_found", _("Not found."))
 
 
+@csrf_exempt
 def not_found_view(request, *args, **kwargs):
-    """An unrouted path under ``/api/``: the contract's 404, whatever DEBUG says."""
+    """An unrouted path under ``/api/``: the contract's 404, whatever DEBUG says (and whatever the method: no
+    CSRF check stands before it, as none stands before Django's own 404)."""
     return handler404(request)
 
 

@@ -67,6 +67,7 @@ def problem_json_media_type(result: dict, generator, request, public) -> dict:
             if method in _BODY_METHODS:
                 responses.setdefault("400", _problem("validation_error or malformed_request: see `errors`."))
                 responses.setdefault("413", _problem("payload_too_large: the body is over the documented size."))
+                responses.setdefault("415", _problem("unsupported_media_type: send `Content-Type: application/json`."))
             responses.setdefault("503", _problem("service_unavailable: a dependency is down; retry later."))
     return result
 
@@ -92,6 +93,8 @@ def ninja_problem_responses(schema: dict[str, Any], *, common: dict[str, str]) -
     schema.setdefault("components", {}).setdefault("schemas", {}).setdefault("ProblemOut", PROBLEM_SCHEMA)
     for path_item in schema.get("paths", {}).values():
         for operation in path_item.values():
+            for parameter in operation.get("parameters", ()):
+                _parameter_examples_as_map(parameter)
             responses = operation.setdefault("responses", {})
             for status, description in common.items():
                 if status not in responses and int(status) not in responses:
@@ -100,3 +103,14 @@ def ninja_problem_responses(schema: dict[str, Any], *, common: dict[str, str]) -
                 if str(status)[0] in "45":
                     response["content"] = {PROBLEM_CONTENT_TYPE: {"schema": problem_ref}}
     return schema
+
+
+def _parameter_examples_as_map(parameter: dict[str, Any]) -> None:
+    """ninja copies a field's JSON Schema ``examples`` (a list) onto the parameter, where OpenAPI 3.1 wants a map
+    of Example objects: the list goes back into the parameter's schema, and the first one becomes ``example``."""
+    examples = parameter.get("examples")
+    if isinstance(examples, list):
+        del parameter["examples"]
+        if examples:
+            parameter["example"] = examples[0]
+            parameter.setdefault("schema", {}).setdefault("examples", examples)

@@ -220,6 +220,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two "kind" fields with different choices: each enum gets a name of its own in generated clients.
+    "ENUM_NAME_OVERRIDES": {
+        "ReportKindEnum": ["joined", "position", "crossed", "left"],
+        "StayEventKindEnum": ["entry", "exit"],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.openapi.problem_json_media_type",

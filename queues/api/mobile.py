@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from carriers.api.schema import THROTTLED, problem
 from core.errors import ValidationFailed
 from core.pagination import CursorPagination
 from queues.selectors.crossings import crossing_get, crossing_list, visit_list
@@ -51,7 +52,24 @@ def _etagged(request: Request, data) -> Response:
     return response
 
 
-@extend_schema_field({"type": "object", "nullable": True, "description": "The contract's <estimate>, or null."})
+@extend_schema_serializer(component_name="Estimate")
+class EstimateOutput(serializers.Serializer):
+    """``<estimate>``: the same object in the partner API."""
+
+    wait_minutes = serializers.IntegerField(help_text="Expected wait, in minutes, for a truck joining now.")
+    low_minutes = serializers.IntegerField(help_text="Lower end of the 80% interval.")
+    high_minutes = serializers.IntegerField(help_text="Upper end of the 80% interval.")
+    queue_length = serializers.IntegerField(allow_null=True, help_text="Trucks in the queue, when known.")
+    throughput_per_hour = serializers.FloatField(allow_null=True, help_text="Trucks crossing per hour, when known.")
+    reports = serializers.IntegerField(help_text="Reports behind the estimate.")
+    drivers = serializers.IntegerField(help_text="Distinct drivers behind it (at least 3 to be published).")
+    computed_at = serializers.DateTimeField(help_text="When it was computed (UTC, to the second).")
+    data_until = serializers.DateTimeField(allow_null=True, help_text="The newest report used.")
+    stale = serializers.BooleanField(help_text="No recent report: the estimate may be out of date.")
+    confidence = serializers.ChoiceField(["low", "medium", "high"])
+
+
+@extend_schema_field(EstimateOutput(allow_null=True))
 class EstimateField(serializers.Field):
     def to_representation(self, queue):
         return estimate_as_dict(getattr(queue, "estimate", None))
@@ -84,7 +102,10 @@ class CrossingListApi(APIView):
             "CrossingPage",
             fields={"results": CrossingOutput(many=True), "next": serializers.CharField(allow_null=True)},
         ),
-        parameters=[OpenApiParameter("cursor", str, description="The `next` link's cursor.")],
+        parameters=[
+            OpenApiParameter("cursor", str, description="The `next` link's cursor."),
+            OpenApiParameter("limit", int, description="Page size, 1 to 200 (default 50)."),
+        ],
     )
     def get(self, request: Request) -> Response:
         paginator = CrossingPagination()
@@ -96,12 +117,31 @@ class CrossingListApi(APIView):
 class CrossingDetailApi(APIView):
     """One active crossing; 404 for an unknown or inactive slug."""
 
-    @extend_schema(responses=CrossingOutput)
+    @extend_schema(operation_id="crossings_get", responses=CrossingOutput)
     def get(self, request: Request, slug: str) -> Response:
         return _etagged(request, CrossingOutput(crossing_get(slug=slug)).data)
 
 
-@extend_schema_field({"type": "object", "description": "A <report> as the contract defines it."})
+@extend_schema_serializer(component_name="Report")
+class ReportDocument(serializers.Serializer):
+    """``<report>``, one crowd report as the app sends it. The schema of the documentation: each item is checked
+    alone by ``queues.domain.reports`` (a bad item is ``rejected`` with its ``errors``, never the whole batch)."""
+
+    id = serializers.UUIDField(help_text="Made by the app; resending the same id and content is a `duplicate`.")
+    crossing = serializers.CharField(help_text="The crossing's slug, e.g. zhaisan-sagarchin.")
+    direction = serializers.RegexField(r"^[A-Z]{2}-[A-Z]{2}$", help_text="`<FROM>-<TO>`, e.g. KZ-RU.")
+    kind = serializers.ChoiceField(["joined", "position", "crossed", "left"])
+    observed_at = serializers.DateTimeField(help_text="When the driver saw it; at most 5 min ahead, 7 days old.")
+    position = serializers.IntegerField(required=False, allow_null=True, min_value=0, help_text="Vehicles ahead.")
+    distance_m = serializers.IntegerField(required=False, allow_null=True, min_value=0, help_text="Metres to gate.")
+    waited_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, help_text="Minutes in this queue so far."
+    )
+    lat = serializers.FloatField(required=False, allow_null=True, min_value=-90, max_value=90)
+    lon = serializers.FloatField(required=False, allow_null=True, min_value=-180, max_value=180)
+
+
+@extend_schema_field(ReportDocument)
 class ReportItemField(serializers.Field):
     """One batch item, as sent: any JSON value. Each item is checked alone by ``queues.domain.reports``, so an item
     that is not even an object is rejected by itself and never costs the good items of an offline batch."""
@@ -130,21 +170,31 @@ class ReportBatchApi(APIView):
         )
 
     @extend_schema(
+        operation_id="reports_create",
         request=InputSerializer,
-        responses=inline_serializer(
-            "ReportBatchOutput",
-            {
-                "results": inline_serializer(
-                    "ReportResult",
-                    {
-                        "id": serializers.CharField(allow_null=True),
-                        "status": serializers.ChoiceField(["created", "duplicate", "conflict", "rejected"]),
-                        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-                    },
-                    many=True,
-                )
-            },
-        ),
+        responses={
+            200: inline_serializer(
+                "ReportBatchOutput",
+                {
+                    "results": inline_serializer(
+                        "ReportResult",
+                        {
+                            "id": serializers.CharField(allow_null=True),
+                            "status": serializers.ChoiceField(["created", "duplicate", "conflict", "rejected"]),
+                            "errors": serializers.DictField(
+                                child=serializers.ListField(child=serializers.CharField()),
+                                required=False,
+                                help_text="Present only on rejected items: messages by field (`report` for an item "
+                                "that is not an object).",
+                            ),
+                        },
+                        many=True,
+                    )
+                },
+            ),
+            400: problem('validation_error: the body is not `{"reports": [... at most 100]}`; nothing stored.'),
+            429: THROTTLED,
+        },
     )
     def post(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
@@ -193,7 +243,10 @@ class VisitListApi(APIView):
             "VisitPage",
             fields={"results": VisitOutput(many=True), "next": serializers.CharField(allow_null=True)},
         ),
-        parameters=[OpenApiParameter("cursor", str, description="The `next` link's cursor.")],
+        parameters=[
+            OpenApiParameter("cursor", str, description="The `next` link's cursor."),
+            OpenApiParameter("limit", int, description="Page size, 1 to 200 (default 50)."),
+        ],
     )
     def get(self, request: Request) -> Response:
         paginator = VisitPagination()

@@ -45,8 +45,8 @@ class EstimateOut(Schema):
     throughput_per_hour: float | None = Field(description="Trucks crossing per hour, when known.")
     reports: int = Field(description="Reports behind the estimate.")
     drivers: int = Field(description="Distinct drivers behind the estimate (at least 3 to be published).")
-    computed_at: str = Field(json_schema_extra=TIMESTAMP)
-    data_until: str | None = Field(description="The newest report used.", json_schema_extra=TIMESTAMP)
+    computed_at: AwareDatetime = Field(description="When it was computed (UTC, to the second).")
+    data_until: AwareDatetime | None = Field(description="The newest report used.")
     stale: bool = Field(description="No recent report: the estimate may be out of date.")
     confidence: Literal["low", "medium", "high"]
 
@@ -122,7 +122,11 @@ class HistoryQuery(Schema):
     direction: str = Field(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])
     since: AwareDatetime | None = Field(None, description="Start, inclusive. Default: until − 24 h.")
     until: AwareDatetime | None = Field(None, description="End, exclusive. Default: the end of the current bucket.")
-    interval: Literal["15m", "1h", "1d"] = "1h"
+    interval: Literal["15m", "1h", "1d"] = Field(
+        "1h",
+        description="Bucket size: 15m, 1h or 1d.",
+        json_schema_extra={"x-enum-varnames": ["FIFTEEN_MINUTES", "ONE_HOUR", "ONE_DAY"]},
+    )
 
 
 ERRORS_READ = {400: ProblemOut, 404: ProblemOut}
@@ -172,6 +176,7 @@ def _next_url(request: HttpRequest, cursor: str | None, limit: int) -> str | Non
 # --- Reads ------------------------------------------------------------------------------------------
 @router.get(
     "/crossings",
+    operation_id="crossings_list",
     response={200: CrossingPageOut, 304: None, 400: ProblemOut},
     summary="Crossings with their current estimates",
     description=(
@@ -188,6 +193,7 @@ def list_crossings(request: HttpRequest, response: HttpResponse, page: Query[Pag
 
 @router.get(
     "/crossings/{slug}/estimate",
+    operation_id="crossing_estimate_get",
     response={200: EstimateOut, 304: None, **ERRORS_READ},
     summary="The current estimate of one queue",
     description=(
@@ -217,6 +223,7 @@ def get_estimate(
 
 @router.get(
     "/crossings/{slug}/history",
+    operation_id="crossing_history_get",
     response={200: HistoryOut, 304: None, **ERRORS_READ},
     summary="The estimate history of one queue",
     description=(
@@ -249,6 +256,7 @@ def get_history(request: HttpRequest, response: HttpResponse, slug: str, params:
 # --- Alerts -----------------------------------------------------------------------------------------
 @router.post(
     "/alerts",
+    operation_id="alerts_create",
     response={201: AlertCreatedOut, 400: ProblemOut, 409: ProblemOut},
     summary="Subscribe a webhook to a queue's threshold",
     description=(
@@ -274,6 +282,7 @@ def create_alert(request: HttpRequest, payload: AlertIn):
 
 @router.get(
     "/alerts",
+    operation_id="alerts_list",
     response={200: AlertPageOut, 400: ProblemOut},
     summary="This key's alerts",
     description="The alerts created with this key, oldest first (secrets are never shown again).",
@@ -289,6 +298,7 @@ def list_alerts(request: HttpRequest, page: Query[PageQuery]):
 
 @router.delete(
     "/alerts/{alert_id}",
+    operation_id="alerts_delete",
     response={204: None, 404: ProblemOut},
     summary="Delete an alert",
     description="Stops the alert; pending deliveries are dropped. 404 for an unknown id or another key's alert.",

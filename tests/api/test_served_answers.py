@@ -50,6 +50,13 @@ def test_an_unknown_api_path_is_a_problem_404_whatever_debug_says(client, path, 
     assert response.json()["code"] == "not_found"
 
 
+def test_a_post_to_an_unknown_api_path_is_a_problem_404_not_a_csrf_page(client):
+    response = client.post("/api/v1/notifications/-5/read")
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/problem+json"
+
+
 @pytest.mark.parametrize(("language", "word"), [("ru", "слишком"), ("kk", "тым"), ("en", "too large")])
 def test_a_body_over_the_limit_is_refused_in_the_clients_language(client, settings, language, word):
     body = json.dumps({"reports": [], "padding": "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)})

@@ -1,0 +1,81 @@
+"""Both OpenAPI documents are valid OpenAPI, name every operation, and generate a client without a warning."""
+
+from __future__ import annotations
+
+import pytest
+from openapi_spec_validator import validate
+
+from tests.support.openapi_clients import client_generate, openapi_document
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("name", ["driver", "partner"])
+def test_the_document_is_valid_openapi(name):
+    validate(openapi_document(name))
+
+
+@pytest.mark.parametrize("name", ["driver", "partner"])
+def test_every_operation_has_a_chosen_name(name):
+    document = openapi_document(name)
+
+    operation_ids = [
+        operation.get("operationId")
+        for item in document["paths"].values()
+        for operation in item.values()
+        if isinstance(operation, dict)
+    ]
+
+    assert all(operation_ids)
+    assert len(set(operation_ids)) == len(operation_ids)
+    assert not [name for name in operation_ids if name.startswith(("queues_", "api_")) or "retrieve" in name]
+
+
+@pytest.mark.parametrize("name", ["driver", "partner"])
+def test_a_client_generates_from_the_document_without_warnings(name, tmp_path):
+    client = client_generate(name, tmp_path)
+
+    assert client.Client
+
+
+def test_the_partner_history_interval_has_readable_member_names(tmp_path):
+    client = client_generate("partner", tmp_path)
+
+    members = {member.name for member in client.models.CrossingHistoryGetInterval}
+
+    assert members == {"FIFTEEN_MINUTES", "ONE_HOUR", "ONE_DAY"}
+
+
+def test_the_report_result_documents_errors_as_present_only_on_rejected_items():
+    result = openapi_document("driver")["components"]["schemas"]["ReportResult"]
+
+    assert "errors" not in result["required"]
+    assert "rejected" in result["properties"]["errors"]["description"]
+
+
+@pytest.mark.parametrize("name", ["driver", "partner"])
+def test_the_estimate_is_fully_typed(name):
+    schemas = openapi_document(name)["components"]["schemas"]
+    estimate = schemas["Estimate"] if name == "driver" else schemas["EstimateOut"]
+
+    assert set(estimate["required"]) >= {"wait_minutes", "low_minutes", "high_minutes", "computed_at", "confidence"}
+    assert estimate["properties"]["wait_minutes"]["type"] == "integer"
+    data_until = estimate["properties"]["data_until"]
+    formats = [data_until.get("format")] + [branch.get("format") for branch in data_until.get("anyOf", [])]
+    assert "date-time" in formats
+
+
+def test_the_report_batch_documents_its_throttle_and_media_type():
+    responses = openapi_document("driver")["paths"]["/api/v1/reports"]["post"]["responses"]
+
+    assert {"200", "400", "413", "415", "429"} <= set(responses)
+
+
+def test_every_driver_list_documents_its_page_size():
+    document = openapi_document("driver")
+
+    for path, item in document["paths"].items():
+        operation = item.get("get")
+        if operation is None or not any(p["name"] == "cursor" for p in operation.get("parameters", [])):
+            continue
+        assert any(p["name"] == "limit" for p in operation["parameters"]), path
