@@ -127,6 +127,8 @@ MATRIX: dict[str, Row] = {
     "health/live": Row(200, 200, 200, 200, 200),
     "health/ready": Row(200, 200, 200, 200, 200),
     "i18n/setlang/": Row(302, 302, 302, 302, 302, method="post", body={"language": "ru"}),
+    "": Row(302, 302, 302, 302, 302),  # the site root leads to the workplace
+    "^api/": Row(404, 404, 404, 404, 404, path="/api/v1/no-such-endpoint"),  # unrouted under /api/: a 404
     # --- driver API: sign-in and profile (AllowAny endpoints answer everyone alike) ---
     "api/v1/auth/otp": Row(202, 202, 202, 202, 202, method="post", body={"phone": "+77019990001"}),
     "api/v1/auth/token": Row(400, 400, 400, 400, 400, method="post",
