@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench bench-load lint format install migrate demo worker beat messages clean
+.PHONY: run static test bench bench-load lint format install migrate demo worker beat messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ migrate: install
 demo: migrate
 	$(PY) manage.py load_demo
 
-run: demo
+# Styles and scripts are collected into var/static and served by WhiteNoise (DEBUG is off by default).
+static: install
+	$(PY) manage.py collectstatic --noinput -v 0
+
+run: demo static
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 test: install

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "knox",
     "rest_framework_api_key",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI from our own static files, pinned by the package version
     "phonenumber_field",
     "django_countries",
     "ninja",
@@ -220,6 +221,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Two "kind" fields with different choices: each enum gets a name of its own in generated clients.
     "ENUM_NAME_OVERRIDES": {
         "ReportKindEnum": ["joined", "position", "crossed", "left"],

@@ -67,3 +67,13 @@ def test_a_body_over_the_limit_is_refused_in_the_clients_language(client, settin
 
     assert response.status_code == 413
     assert word in response.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/docs", "/api/partner/v1/docs"])
+def test_the_docs_pages_load_every_script_and_style_from_the_server_itself(client, path):
+    html = client.get(path).content.decode()
+
+    sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+    assert sources
+    assert [source for source in sources if "//" in source] == []
+    assert "<script>" not in html.replace(" ", "")  # no inline script: a strict CSP can forbid them
