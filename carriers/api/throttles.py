@@ -8,6 +8,7 @@ header (see :func:`carriers.domain.client_address`); with 0 the header is ignore
 from __future__ import annotations
 
 from django.conf import settings
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -62,3 +63,19 @@ class OtpIpThrottle(IpThrottle):
 
 class TokenIpThrottle(IpThrottle):
     scope = "token_ip"
+
+
+class DriverReadThrottle(_SettingsRateThrottle):
+    """Reads (GET, HEAD, OPTIONS) by one signed-in driver, all endpoints together (rate ``driver``).
+
+    The driver API's default throttle: a leaked or scripted token cannot hammer the read endpoints. Writes
+    have their own scopes (``reports``) or are cheap; anonymous requests are refused before they cost much.
+    """
+
+    scope = "driver"
+
+    def get_cache_key(self, request, view):
+        user = getattr(request, "user", None)
+        if request.method not in SAFE_METHODS or not (user and user.is_authenticated):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": user.pk}

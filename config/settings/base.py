@@ -202,6 +202,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "core.pagination.CursorPagination",
     "PAGE_SIZE": 50,
+    # Reads per signed-in driver; sign-in and report views name their own throttles instead.
+    "DEFAULT_THROTTLE_CLASSES": ["carriers.api.throttles.DriverReadThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "otp_phone": env.str("THROTTLE_OTP_PHONE", default="5/hour"),
         "otp_ip": env.str("THROTTLE_OTP_IP", default="30/hour"),
