@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "phonenumber_field",
     "django_countries",
     "ninja",
+    "axes",
     "carriers",
     "queues",
     "stays",
@@ -57,6 +58,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes asks: it turns a locked-out admin sign-in into its lock-out answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -162,6 +165,22 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Auth -----------------------------------------------------------------------------------------
+# Admin sign-in lock-out (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one
+# client address (NUM_PROXIES decides the address), that pair is refused for ADMIN_LOCKOUT_MINUTES, even with
+# the right password. Per pair, so that nobody locks a dispatcher out from elsewhere. An operator unlocks early
+# by deleting the attempt in the admin (Axes > Access attempts) or with `manage.py axes_reset_username <name>`.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("ADMIN_LOCKOUT_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "carriers.api.throttles.request_client_address"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not recorded (no address history of dispatchers)
+AXES_VERBOSE = False
+AXES_COOLOFF_MESSAGE = _(
+    "Too many wrong passwords: signing in as this user from this address is locked for a while. "
+    "Try again later, or ask an operator to unlock it."
+)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},

@@ -188,6 +188,13 @@ MATRIX: dict[str, Row] = {
                        changelist=NO_ENTRY, add=NO_ENTRY, change=NO_ENTRY, delete=NO_ENTRY),
     **admin_model_rows("admin/rest_framework_api_key/apikey/", None,
                        changelist=NO_ENTRY, add=NO_ENTRY, change=NO_ENTRY, delete=NO_ENTRY),
+    # Admin sign-in lock-outs: operators only (they unlock by deleting an attempt).
+    **admin_model_rows("admin/axes/accessattempt/", None,
+                       changelist=NO_ENTRY, add=NO_ENTRY, change=NO_ENTRY, delete=NO_ENTRY),
+    **admin_model_rows("admin/axes/accessfailurelog/", None,
+                       changelist=NO_ENTRY, add=NO_ENTRY, change=NO_ENTRY, delete=NO_ENTRY),
+    **admin_model_rows("admin/axes/accesslog/", None,
+                       changelist=NO_ENTRY, add=NO_ENTRY, change=NO_ENTRY, delete=NO_ENTRY),
     # --- admin: carriers app ---
     **admin_model_rows("admin/carriers/carrier/", lambda w: w.carrier_a,
                        changelist=(200, 200), add=NO_ENTRY, change=VIEW_OWN, delete=NO_ENTRY),

@@ -214,7 +214,7 @@ def dispatcher_browser(dispatcher, language: str) -> Client:
     dispatcher.language = language
     dispatcher.save()
     browser = Client()
-    assert browser.login(username="dispatcher1", password="dispatch-pass-1")
+    browser.force_login(dispatcher.user)
     browser.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     return browser
 
