@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, Throttled
 from core.errors import ninja_handlers_register, problem_not_allowed
 from core.openapi import ninja_problem_responses
 from queues.api import partner_auth
-from queues.api.partner import router
+from queues.api.partner import answer_cache_key, router
 
 
 class PartnerNinjaAPI(NinjaAPI):
@@ -50,7 +50,7 @@ partner_api = PartnerNinjaAPI(
     description=str(DESCRIPTION),
     docs_url="/docs",
     openapi_url="/openapi.json",
-    auth=partner_auth.PartnerKeyAuth(),
+    auth=partner_auth.PartnerKeyAuth(answer_cache_key=answer_cache_key),
     throttle=[partner_auth.PartnerKeyThrottle()],
 )
 ninja_handlers_register(partner_api)

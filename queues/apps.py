@@ -8,5 +8,5 @@ class QueuesConfig(AppConfig):
 
     def ready(self) -> None:
         # Signal receivers: a changed partner key or estimate replaces what the partner API keeps in the cache.
-        from queues.selectors import partner  # noqa: F401
+        from queues import partner_cache  # noqa: F401
         from queues.services import partner_keys  # noqa: F401

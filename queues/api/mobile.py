@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
@@ -22,9 +19,10 @@ from rest_framework.views import APIView
 
 from carriers.api.schema import THROTTLED, problem
 from core.errors import ValidationFailed
+from core.http import etag_matches, json_etag
 from core.pagination import CursorPagination
+from queues.payloads import crossing_as_dict, estimate_as_dict
 from queues.selectors.crossings import crossing_get, crossing_list, visit_list
-from queues.services.estimates import estimate_as_dict
 from queues.services.reports import report_batch_ingest
 
 MAX_REPORTS_PER_BATCH = 100
@@ -40,13 +38,10 @@ class VisitPagination(CursorPagination):
 
 
 def _etagged(request: Request, data) -> Response:
-    """A read answer with a weak ETag of its body; 304 when the client already has it."""
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32]
-    etag = f'W/"{digest}"'
-    if etag in {tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")}:
-        response = Response(status=304)
-    else:
-        response = Response(data)
+    """A read answer with an ETag of its body; 304 when the client already has it."""
+    etag = json_etag(data)
+    matches = etag_matches(request.headers.get("If-None-Match"), etag)
+    response = Response(status=304) if matches else Response(data)
     response["ETag"] = etag
     response["Cache-Control"] = READ_CACHE_CONTROL
     return response
@@ -76,6 +71,8 @@ class EstimateField(serializers.Field):
 
 
 class CrossingOutput(serializers.Serializer):
+    """The schema of the contract's ``<crossing>`` (the answer itself is ``queues.payloads.crossing_as_dict``)."""
+
     class QueueOutput(serializers.Serializer):
         direction = serializers.CharField()
         estimate = EstimateField(source="*", allow_null=True)
@@ -110,7 +107,7 @@ class CrossingListApi(APIView):
     def get(self, request: Request) -> Response:
         paginator = CrossingPagination()
         page = paginator.paginate_queryset(crossing_list(), request, view=self)
-        data = {"results": CrossingOutput(page, many=True).data, "next": paginator.get_next_link()}
+        data = {"results": [crossing_as_dict(crossing) for crossing in page], "next": paginator.get_next_link()}
         return _etagged(request, data)
 
 
@@ -119,7 +116,7 @@ class CrossingDetailApi(APIView):
 
     @extend_schema(operation_id="crossings_get", responses=CrossingOutput)
     def get(self, request: Request, slug: str) -> Response:
-        return _etagged(request, CrossingOutput(crossing_get(slug=slug)).data)
+        return _etagged(request, crossing_as_dict(crossing_get(slug=slug)))
 
 
 @extend_schema_serializer(component_name="Report")

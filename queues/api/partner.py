@@ -16,6 +16,8 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from core.errors import ValidationFailed
+from core.http import etag_matches, json_etag
+from queues import partner_cache
 from queues.domain.partner import HISTORY_MAX_POINTS, HistoryWindowError, history_window
 from queues.selectors import partner as partner_reads
 from queues.services import alerts
@@ -27,6 +29,7 @@ PAGE_SIZE_MAX = getattr(settings, "PARTNER_PAGE_SIZE_MAX", 500)
 READ_MAX_AGE_SECONDS = 30
 DIRECTION_PATTERN = r"^[A-Za-z]{2}-[A-Za-z]{2}$"
 TIMESTAMP = {"format": "date-time", "example": "2026-11-21T09:30:00Z"}
+ESTIMATE_URL_NAME = "crossing-estimate"
 
 
 # --- Schemas ----------------------------------------------------------------------------------------
@@ -133,18 +136,6 @@ ERRORS_READ = {400: ProblemOut, 404: ProblemOut}
 
 
 # --- HTTP caching -----------------------------------------------------------------------------------
-_etag = partner_reads.json_etag
-
-
-def _matches(if_none_match: str | None, etag: str) -> bool:
-    if not if_none_match:
-        return False
-    if if_none_match.strip() == "*":
-        return True
-    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return etag in candidates
-
-
 def _cache_headers(etag: str) -> dict[str, str]:
     return {
         "ETag": etag,
@@ -155,9 +146,9 @@ def _cache_headers(etag: str) -> dict[str, str]:
 
 def _cacheable(request: HttpRequest, response: HttpResponse, data: Any) -> Any:
     """``data`` with ETag and Cache-Control set, or a 304 when the client's If-None-Match matches."""
-    etag = _etag(data)
+    etag = json_etag(data)
     headers = _cache_headers(etag)
-    if _matches(request.headers.get("If-None-Match"), etag):
+    if etag_matches(request.headers.get("If-None-Match"), etag):
         not_modified = HttpResponseNotModified()
         for name, value in headers.items():
             not_modified[name] = value
@@ -171,6 +162,18 @@ def _next_url(request: HttpRequest, cursor: str | None, limit: int) -> str | Non
     if cursor is None:
         return None
     return request.build_absolute_uri(f"{request.path}?{urlencode({'cursor': cursor, 'limit': limit})}")
+
+
+def answer_cache_key(request: HttpRequest) -> str | None:
+    """The cache key of the stored answer this request asks for, if any: the partner auth reads it together with
+    the key and the throttle count (one Redis round trip) and leaves it on the request for the operation."""
+    match = getattr(request, "resolver_match", None)
+    if match is None or match.url_name != ESTIMATE_URL_NAME:
+        return None
+    slug, direction = match.kwargs.get("slug"), request.GET.get("direction")
+    if not slug or not direction:
+        return None
+    return partner_cache.partner_estimate_cache_key(slug, direction)
 
 
 # --- Reads ------------------------------------------------------------------------------------------
@@ -194,6 +197,7 @@ def list_crossings(request: HttpRequest, response: HttpResponse, page: Query[Pag
 @router.get(
     "/crossings/{slug}/estimate",
     operation_id="crossing_estimate_get",
+    url_name=ESTIMATE_URL_NAME,
     response={200: EstimateOut, 304: None, **ERRORS_READ},
     summary="The current estimate of one queue",
     description=(
@@ -209,14 +213,14 @@ def get_estimate(
     slug: str,
     direction: Annotated[str, Query(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])],
 ):
-    # Read with the key by the partner auth when it could (one Redis round trip for both).
-    stored = getattr(request, "partner_estimate_stored", partner_reads.UNREAD)
-    entry = partner_reads.partner_estimate_entry(slug=slug, direction=direction, stored=stored)
+    # Read with the key by the partner auth when it could (one Redis round trip for both): see answer_cache_key.
+    stored = getattr(request, "partner_answer_stored", partner_cache.UNREAD)
+    entry = partner_cache.partner_estimate_entry(slug=slug, direction=direction, stored=stored)
     if entry.body is None:
         raise partner_reads.InsufficientData()
     # The answer is sent as stored (JSON bytes and ETag made once per estimate), not validated again.
     headers = _cache_headers(entry.etag)
-    if _matches(request.headers.get("If-None-Match"), entry.etag):
+    if etag_matches(request.headers.get("If-None-Match"), entry.etag):
         return HttpResponseNotModified(headers=headers)
     return HttpResponse(entry.body, content_type="application/json; charset=utf-8", headers=headers)
 

@@ -10,6 +10,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -25,7 +26,6 @@ from ninja.throttling import BaseThrottle
 from redis.exceptions import RedisError
 
 from core.errors import problem_response
-from queues.selectors import partner as partner_reads
 from queues.services import partner_keys
 
 logger = logging.getLogger(__name__)
@@ -34,14 +34,22 @@ API_KEY_HEADER = "X-API-Key"
 
 
 class PartnerKeyAuth(APIKeyHeader):
-    """``X-API-Key: <prefix>.<secret>``; revoked, expired or unknown keys are refused (401)."""
+    """``X-API-Key: <prefix>.<secret>``; revoked, expired or unknown keys are refused (401).
+
+    ``answer_cache_key(request)`` may name a cached answer the request's operation will want: on Redis it is
+    read in the same round trip as the key and left on the request (``partner_answer_stored``).
+    """
 
     param_name = API_KEY_HEADER
+
+    def __init__(self, *, answer_cache_key: Callable[[HttpRequest], str | None] = lambda request: None) -> None:
+        super().__init__()
+        self.answer_cache_key = answer_cache_key
 
     def authenticate(self, request: HttpRequest, key: str | None):
         entry = partner_keys.UNREAD
         if key and "." in key and len(key) <= 200:
-            entry = _read_key_and_count(request, key)
+            entry = _read_key_and_count(request, key, answer_key=self.answer_cache_key(request))
         return partner_keys.partner_key_authenticate(raw_key=key, as_of=timezone.now(), entry=entry)
 
 
@@ -92,10 +100,10 @@ class _Hits:
 _CACHE_DOWN = "cache-down"
 
 
-def _read_key_and_count(request: HttpRequest, raw_key: str) -> object:
+def _read_key_and_count(request: HttpRequest, raw_key: str, *, answer_key: str | None) -> object:
     """On Redis, in one round trip: the cached entry of the key (for ``partner_key_authenticate``), the
-    throttle's count of this request (kept on the request for :class:`PartnerKeyThrottle`) and, for an estimate
-    read, the cached answer (``request.partner_estimate_stored``, for the operation). Elsewhere (tests, local
+    throttle's count of this request (kept on the request for :class:`PartnerKeyThrottle`) and the cached answer
+    under ``answer_key`` if given (``request.partner_answer_stored``, for the operation). Elsewhere (tests, local
     memory) nothing is read here."""
     backend = _redis()
     if backend is None:
@@ -113,9 +121,8 @@ def _read_key_and_count(request: HttpRequest, raw_key: str) -> object:
         counter = backend.make_and_validate_key(_throttle_key(raw_key, period, window))
         pipeline.incr(counter)
         pipeline.expire(counter, period + 1, nx=True)
-    estimate_key = _estimate_key_of(request)
-    if estimate_key is not None:
-        pipeline.get(backend.make_and_validate_key(estimate_key))
+    if answer_key is not None:
+        pipeline.get(backend.make_and_validate_key(answer_key))
     try:
         results = pipeline.execute()
     except RedisError:
@@ -123,24 +130,14 @@ def _read_key_and_count(request: HttpRequest, raw_key: str) -> object:
         request._partner_hits = _Hits(count=None)
         # Neither a hit nor a miss: the key and the answer come from the database and are not written back
         # (each write would wait for the unreachable cache again).
-        if estimate_key is not None:
-            request.partner_estimate_stored = _CACHE_DOWN
+        if answer_key is not None:
+            request.partner_answer_stored = _CACHE_DOWN
         return _CACHE_DOWN
     if rate is not None:
         request._partner_hits = _Hits(count=int(results[1]), period=period, window=window, now=now)
-    if estimate_key is not None:
-        request.partner_estimate_stored = None if results[-1] is None else client._serializer.loads(results[-1])
+    if answer_key is not None:
+        request.partner_answer_stored = None if results[-1] is None else client._serializer.loads(results[-1])
     return None if results[0] is None else client._serializer.loads(results[0])
-
-
-def _estimate_key_of(request: HttpRequest) -> str | None:
-    """The cache key of the estimate a ``/crossings/{slug}/estimate`` request asks for, else None."""
-    match = getattr(request, "resolver_match", None)
-    slug = match.kwargs.get("slug") if match is not None else None
-    direction = request.GET.get("direction")
-    if not slug or not direction or not request.path.endswith("/estimate"):
-        return None
-    return partner_reads.partner_estimate_cache_key(slug, direction)
 
 
 def _count_hit(cache_key: str, period: int) -> int:

@@ -4,8 +4,6 @@ address screening and opaque cursors. No ORM, no clock: callers pass ``as_of`` a
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import ipaddress
@@ -182,18 +180,3 @@ def addresses_are_public(addresses: Iterable[str]) -> bool:
 
 
 # --- Cursors ----------------------------------------------------------------------------------------
-def cursor_encode(values: Iterable[str]) -> str:
-    """An opaque cursor for keyset pagination over the given ordering values."""
-    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
-
-
-def cursor_decode(cursor: str, *, size: int) -> list[str]:
-    """The ordering values of a cursor; raises ``ValueError`` when it was not made by :func:`cursor_encode`."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("invalid cursor") from exc
-    if not isinstance(values, list) or len(values) != size or not all(isinstance(v, str) for v in values):
-        raise ValueError("invalid cursor")
-    return values

@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.http import utc_iso
+from core.pagination import Page, keyset_page
 from queues.domain.partner import (
     DELIVERY_MAX_ATTEMPTS,
     SUBSCRIPTION_PAUSE_AFTER_FAILURES,
@@ -33,10 +35,8 @@ from queues.domain.partner import (
     webhook_body,
 )
 from queues.models import AlertDelivery, AlertSubscription, Estimate, PartnerKey
-from queues.selectors.partner import Page, iso, keyset_page, partner_queue_get
-
-# The module, not the name: queues.services.estimates calls alerts_evaluate, so either may be imported first.
-from queues.services import estimates as estimation
+from queues.payloads import estimate_as_dict
+from queues.selectors.partner import partner_queue_get
 from queues.webhooks import PostResult, UnsafeWebhookUrl, webhook_post, webhook_target
 
 logger = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ def alert_subscription_as_dict(subscription: AlertSubscription, *, with_secret: 
         "url": subscription.url,
         "status": "active" if subscription.active else "paused",
         "above": subscription.above,
-        "created_at": iso(subscription.created_at),
+        "created_at": utc_iso(subscription.created_at),
     }
     if with_secret:
         body["secret"] = subscription.secret
@@ -174,7 +174,7 @@ def alerts_evaluate(*, queue_id: int, estimate: Estimate | None, as_of: datetime
 
     An unpublished estimate (or none) changes nothing. Deliveries are enqueued after commit.
     """
-    payload_estimate = estimation.estimate_as_dict(estimate)
+    payload_estimate = estimate_as_dict(estimate)
     if payload_estimate is None:
         return 0
     created = 0
@@ -206,7 +206,7 @@ def alerts_evaluate(*, queue_id: int, estimate: Estimate | None, as_of: datetime
                     "direction": subscription.queue.direction,
                     "above_minutes": subscription.above_minutes,
                     "estimate": payload_estimate,
-                    "occurred_at": iso(as_of),
+                    "occurred_at": utc_iso(as_of),
                 },
                 next_attempt_at=as_of,
             )
@@ -268,7 +268,7 @@ def alert_delivery_attempt(*, delivery_id: str, as_of: datetime | None = None) -
 def _record_attempt(*, delivery: AlertDelivery, outcome, succeeded: bool, as_of: datetime) -> str:
     attempts = delivery.attempts + 1
     entry = {
-        "at": iso(as_of),
+        "at": utc_iso(as_of),
         "status_code": outcome.status_code,
         "error": outcome.error,
         "duration_ms": outcome.duration_ms,

@@ -30,6 +30,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
+from queues import partner_cache
 from queues.domain.estimator import (
     SAMPLE_WINDOW,
     QueueParams,
@@ -41,7 +42,7 @@ from queues.domain.estimator import (
     sample_from_report,
 )
 from queues.models import Estimate, EstimatePoint, Queue, Report
-from queues.selectors import partner as partner_reads  # the module: it imports this one
+from queues.services import alerts
 
 logger = logging.getLogger(__name__)
 
@@ -283,18 +284,15 @@ def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
                 },
             )
         _alerts_evaluate_safely(queue_id=queue.pk, estimate=estimate, as_of=as_of)
-        transaction.on_commit(partial(partner_reads.partner_estimate_refresh, queue_id=queue.pk), robust=True)
+        transaction.on_commit(partial(partner_cache.partner_estimate_refresh, queue_id=queue.pk), robust=True)
     return estimate
 
 
 def _alerts_evaluate_safely(*, queue_id: int, estimate: Estimate, as_of: datetime) -> None:
-    # Imported here: the alerts module builds its payloads with this module's estimate_as_dict.
-    from queues.services.alerts import alerts_evaluate
-
     # A savepoint: a failing alert evaluation rolls back its own writes only, never the estimate.
     try:
         with transaction.atomic():
-            alerts_evaluate(queue_id=queue_id, estimate=estimate, as_of=as_of)
+            alerts.alerts_evaluate(queue_id=queue_id, estimate=estimate, as_of=as_of)
     except Exception:
         logger.exception("alert evaluation failed", extra={"queue_id": queue_id})
 

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from queues.models import Estimate, Queue
+from queues.payloads import estimate_as_dict
 from queues.services import estimates as estimation
 from tests.estimates import transparent_estimate
 from tests.factories import DriverFactory, token_for
@@ -66,7 +67,7 @@ def test_reports_from_three_drivers_put_an_estimate_in_the_crossing_list(django_
 
     estimates = listed_estimates(clients[0])
     stored = Estimate.objects.get(queue__crossing__slug=CROSSING, queue__from_country="KZ")
-    assert estimates == {"KZ-RU": estimation.estimate_as_dict(stored), "RU-KZ": None}
+    assert estimates == {"KZ-RU": estimate_as_dict(stored), "RU-KZ": None}
     assert (estimates["KZ-RU"]["drivers"], estimates["KZ-RU"]["reports"], estimates["KZ-RU"]["wait_minutes"]) == (
         3,
         3,

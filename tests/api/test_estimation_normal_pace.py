@@ -10,6 +10,7 @@ from django.core.cache import cache
 
 from queues.domain.estimator import EstimateResult, QueueParams, estimate_wait, pace_memory_start
 from queues.models import EstimatePoint, Queue, Report
+from queues.payloads import estimate_as_dict
 from queues.services import estimates as estimation
 from queues.tools.replay import parse_timestamp, replay, sample_from_line
 from queues.tools.simulation import scenario_config, simulate_run
@@ -164,7 +165,7 @@ def test_the_service_refreshing_tick_by_tick_estimates_exactly_what_replay_does(
     served = []
     for line in replayed:
         estimate = estimation.estimate_refresh(queue_id=queue.pk, as_of=parse_timestamp(line["at"]))
-        served.append(estimation.estimate_as_dict(estimate))
+        served.append(estimate_as_dict(estimate))
 
     assert served == [line["estimate"] for line in replayed]
     assert sum(estimate is not None for estimate in served) > len(served) / 2

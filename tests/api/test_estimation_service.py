@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from kombu.exceptions import OperationalError as BrokerError
 
 from queues.models import Estimate, EstimatePoint, Queue
+from queues.payloads import estimate_as_dict
 from queues.services import estimates as estimation
 from queues.tasks import estimates as estimate_tasks
 from tests.estimates import RecordingEstimator, report_store, transparent_estimate
@@ -122,7 +123,7 @@ def test_refresh_from_three_drivers_stores_a_published_estimate_and_a_history_po
     estimate = estimation.estimate_refresh(queue_id=queue.pk, as_of=AS_OF)
 
     assert estimate == Estimate.objects.get(queue=queue)
-    assert estimation.estimate_as_dict(estimate) == {
+    assert estimate_as_dict(estimate) == {
         "wait_minutes": 30,
         "low_minutes": 25,
         "high_minutes": 35,
@@ -168,15 +169,15 @@ def test_refresh_from_two_drivers_stores_an_estimate_that_is_not_published(queue
     estimate = estimation.estimate_refresh(queue_id=queue.pk, as_of=AS_OF)
 
     assert (estimate.drivers, estimate.published) == (2, False)
-    assert estimation.estimate_as_dict(estimate) is None
+    assert estimate_as_dict(estimate) is None
     assert EstimatePoint.objects.get(queue=queue).published is False
 
 
 def test_refresh_run_twice_for_the_same_moment_changes_nothing(queue, drivers, estimator):
     reports_from(drivers, queue)
-    first = estimation.estimate_as_dict(estimation.estimate_refresh(queue_id=queue.pk, as_of=AS_OF))
+    first = estimate_as_dict(estimation.estimate_refresh(queue_id=queue.pk, as_of=AS_OF))
 
-    second = estimation.estimate_as_dict(estimation.estimate_refresh(queue_id=queue.pk, as_of=AS_OF))
+    second = estimate_as_dict(estimation.estimate_refresh(queue_id=queue.pk, as_of=AS_OF))
 
     assert second == first
     assert Estimate.objects.filter(queue=queue).count() == 1
@@ -216,7 +217,7 @@ def test_when_no_report_is_left_the_last_estimate_is_kept_stale_and_unpublished(
     estimate = estimation.estimate_refresh(queue_id=queue.pk, as_of=later)
 
     assert (estimate.wait_minutes, estimate.computed_at, estimate.stale, estimate.published) == (30, AS_OF, True, False)
-    assert estimation.estimate_as_dict(estimate) is None
+    assert estimate_as_dict(estimate) is None
     assert EstimatePoint.objects.filter(queue=queue).count() == 1
 
 
@@ -338,7 +339,7 @@ def test_in_process_tasks_refresh_synchronously_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         estimation.estimate_refresh_request(queue_ids=[queue.pk])
 
-    assert estimation.estimate_as_dict(Estimate.objects.get(queue=queue))["drivers"] == 3
+    assert estimate_as_dict(Estimate.objects.get(queue=queue))["drivers"] == 3
 
 
 def test_a_failing_in_process_refresh_never_reaches_the_request(

@@ -11,11 +11,12 @@ from datetime import timedelta
 import pytest
 
 from core.cache import ResilientRedisCache
+from queues import partner_cache
 from queues.api import partner_auth as partner_config
 from queues.models import Estimate, PartnerKey
+from queues.payloads import estimate_as_dict
 from queues.selectors import partner as partner_reads
 from queues.services import partner_keys
-from queues.services.estimates import estimate_as_dict
 from queues.services.partner_keys import partner_key_revoke
 from tests.partner_support import (  # noqa: F401
     BASE,
@@ -105,7 +106,7 @@ def test_the_refresh_after_commit_overwrites_an_answer_remembered_by_a_racing_re
     Estimate.objects.filter(queue=queue).update(wait_minutes=150)
     assert partner_client.get(ESTIMATE, {"direction": "KZ-RU"}).json()["wait_minutes"] == 100
 
-    partner_reads.partner_estimate_refresh(queue_id=queue.pk)
+    partner_cache.partner_estimate_refresh(queue_id=queue.pk)
 
     assert partner_client.get(ESTIMATE, {"direction": "KZ-RU"}).json()["wait_minutes"] == 150
 
@@ -120,7 +121,7 @@ def test_the_estimator_refreshes_the_cached_answer_when_it_commits(partner_clien
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         estimation.estimate_refresh(queue_id=queue.pk, as_of=NOW + timedelta(minutes=10))
 
-    assert any(getattr(c, "func", None) is partner_reads.partner_estimate_refresh for c in callbacks)
+    assert any(getattr(c, "func", None) is partner_cache.partner_estimate_refresh for c in callbacks)
     stored = estimate_as_dict(Estimate.objects.filter(queue=queue).first())
     answer = partner_client.get(ESTIMATE, {"direction": "KZ-RU"})
     if stored is None:
@@ -136,7 +137,7 @@ def test_a_deactivated_crossing_is_forgotten_by_the_refresh(partner_client):
     queue.crossing.active = False
     queue.crossing.save(update_fields=["active"])
 
-    partner_reads.partner_estimate_refresh(queue_id=queue.pk)
+    partner_cache.partner_estimate_refresh(queue_id=queue.pk)
 
     assert partner_client.get(ESTIMATE, {"direction": "KZ-RU"}).status_code == 404
 

@@ -14,10 +14,10 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from queues.domain.partner import cursor_encode
+from core.pagination import cursor_encode
 from queues.models import Crossing
+from queues.payloads import estimate_as_dict
 from queues.selectors import partner as partner_reads
-from queues.services.estimates import estimate_as_dict
 from tests.partner_support import (  # noqa: F401
     BASE,
     NOW,

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from queues.models import Estimate, Queue
+from queues.payloads import estimate_as_dict
 from queues.services import estimates as estimation
 from tests.estimates import report_store, transparent_estimate
 from tests.factories import DriverFactory
@@ -34,4 +35,4 @@ def test_the_command_computes_the_estimates_of_the_queues_reported_on(monkeypatc
     call_command("refresh_estimates", stdout=out)
 
     assert out.getvalue().strip() == "1 queue estimate refreshes requested"
-    assert estimation.estimate_as_dict(Estimate.objects.get(queue=queue))["drivers"] == 3
+    assert estimate_as_dict(Estimate.objects.get(queue=queue))["drivers"] == 3

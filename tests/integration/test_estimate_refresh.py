@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from queues.models import Estimate, EstimatePoint, Queue
+from queues.payloads import estimate_as_dict
 from queues.services import estimates as estimation
 from queues.tasks import estimates as estimate_tasks
 from tests.estimates import report_store, transparent_estimate
@@ -104,12 +105,12 @@ def test_a_refresh_sent_twice_for_one_moment_leaves_one_identical_estimate_and_p
 
     first = estimate_tasks.estimate_refresh.delay(queue_id=queue.pk, as_of=as_of)
     wait_for(lambda: ran_in_worker(live_worker, first.id))
-    stored = estimation.estimate_as_dict(Estimate.objects.get(queue=queue))
+    stored = estimate_as_dict(Estimate.objects.get(queue=queue))
     point = EstimatePoint.objects.get(queue=queue)
     second = estimate_tasks.estimate_refresh.delay(queue_id=queue.pk, as_of=as_of)
     wait_for(lambda: ran_in_worker(live_worker, second.id))
 
-    assert estimation.estimate_as_dict(Estimate.objects.get(queue=queue)) == stored
+    assert estimate_as_dict(Estimate.objects.get(queue=queue)) == stored
     assert list(EstimatePoint.objects.filter(queue=queue).values_list("pk", "at", "wait_minutes")) == [
         (point.pk, point.at, point.wait_minutes)
     ]

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.pagination import cursor_decode, cursor_encode
 from queues.domain.partner import (
     DELIVERY_BACKOFF_CAP,
     HISTORY_MAX_POINTS,
@@ -19,8 +20,6 @@ from queues.domain.partner import (
     address_is_public,
     bucket_ceil,
     bucket_floor,
-    cursor_decode,
-    cursor_encode,
     history_window,
     retry_delay,
     signature_headers,

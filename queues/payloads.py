@@ -1,0 +1,53 @@
+"""The contract's ``<crossing>`` and ``<estimate>``, built in one place for both APIs, the webhooks and the
+cached partner answer. A leaf: it imports only ``core`` and the models, so any layer may use it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.http import utc_iso
+from queues.models import Crossing, Estimate, Queue
+
+
+def queue_estimate(queue: Queue) -> Estimate | None:
+    """The queue's estimate row, or ``None`` when it has none (loaded with the queue when selected)."""
+    try:
+        return queue.estimate
+    except Estimate.DoesNotExist:
+        return None
+
+
+def estimate_as_dict(estimate: Estimate | None) -> dict[str, Any] | None:
+    """The contract's ``<estimate>`` object, or ``None`` when there is none or it is not publishable."""
+    if estimate is None or not estimate.published:
+        return None
+    return {
+        "wait_minutes": estimate.wait_minutes,
+        "low_minutes": estimate.low_minutes,
+        "high_minutes": estimate.high_minutes,
+        "queue_length": estimate.queue_length,
+        "throughput_per_hour": estimate.throughput_per_hour,
+        "reports": estimate.reports,
+        "drivers": estimate.drivers,
+        "computed_at": utc_iso(estimate.computed_at),
+        "data_until": utc_iso(estimate.data_until),
+        "stale": estimate.stale,
+        "confidence": estimate.confidence,
+    }
+
+
+def crossing_as_dict(crossing: Crossing) -> dict[str, Any]:
+    """The contract's ``<crossing>``; expects its queues prefetched with their estimates."""
+    return {
+        "slug": crossing.slug,
+        "name": crossing.name,
+        "name_ru": crossing.name_ru,
+        "name_kk": crossing.name_kk,
+        "countries": [str(crossing.country_a), str(crossing.country_b)],
+        "lat": crossing.lat,
+        "lon": crossing.lon,
+        "queues": [
+            {"direction": queue.direction, "estimate": estimate_as_dict(queue_estimate(queue))}
+            for queue in crossing.queues.all()
+        ],
+    }
