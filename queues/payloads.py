@@ -3,6 +3,7 @@ cached partner answer. A leaf: it imports only ``core`` and the models, so any l
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from core.http import utc_iso
@@ -17,6 +18,11 @@ def queue_estimate(queue: Queue) -> Estimate | None:
         return None
 
 
+def _to_the_second(at: datetime | None) -> str | None:
+    """An estimate's timestamps to the second: one shape whether the clock had microseconds or not."""
+    return utc_iso(at.replace(microsecond=0)) if at is not None else None
+
+
 def estimate_as_dict(estimate: Estimate | None) -> dict[str, Any] | None:
     """The contract's ``<estimate>`` object, or ``None`` when there is none or it is not publishable."""
     if estimate is None or not estimate.published:
@@ -29,8 +35,8 @@ def estimate_as_dict(estimate: Estimate | None) -> dict[str, Any] | None:
         "throughput_per_hour": estimate.throughput_per_hour,
         "reports": estimate.reports,
         "drivers": estimate.drivers,
-        "computed_at": utc_iso(estimate.computed_at),
-        "data_until": utc_iso(estimate.data_until),
+        "computed_at": _to_the_second(estimate.computed_at),
+        "data_until": _to_the_second(estimate.data_until),
         "stale": estimate.stale,
         "confidence": estimate.confidence,
     }

@@ -8,6 +8,8 @@ from typing import Any
 
 from django.test import TestCase
 
+from core.http import utc_iso
+
 # Zhaisan – Sagarchin: an "estimate" coordinate (60 km hard radius) with both queues KZ-RU and RU-KZ.
 CROSSING = "zhaisan-sagarchin"
 CROSSING_LAT, CROSSING_LON = 50.8, 56.05
@@ -19,7 +21,7 @@ CHECKPOINT_LAT, CHECKPOINT_LON = 46.683333, 82.8
 def iso(moment: datetime | str) -> str:
     if isinstance(moment, str):
         return moment
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return utc_iso(moment)
 
 
 def after_commit():

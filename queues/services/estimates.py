@@ -77,33 +77,6 @@ def estimate_tick(as_of: datetime) -> datetime:
     return datetime.fromtimestamp(epoch_seconds - epoch_seconds % step, tz=UTC)
 
 
-# --- Payload (the contract's <estimate>) ----------------------------------------------------------------------------
-
-
-def _timestamp(value: datetime) -> str:
-    """A UTC timestamp to the second with ``Z``: one shape whether the clock had microseconds or not."""
-    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def estimate_as_dict(estimate: Estimate | None) -> dict[str, Any] | None:
-    """The contract's ``<estimate>`` object, or ``None`` when there is none or it is not publishable."""
-    if estimate is None or not estimate.published:
-        return None
-    return {
-        "wait_minutes": estimate.wait_minutes,
-        "low_minutes": estimate.low_minutes,
-        "high_minutes": estimate.high_minutes,
-        "queue_length": estimate.queue_length,
-        "throughput_per_hour": estimate.throughput_per_hour,
-        "reports": estimate.reports,
-        "drivers": estimate.drivers,
-        "computed_at": _timestamp(estimate.computed_at),
-        "data_until": _timestamp(estimate.data_until) if estimate.data_until else None,
-        "stale": estimate.stale,
-        "confidence": estimate.confidence,
-    }
-
-
 # --- Selectors ------------------------------------------------------------------------------------------------------
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.http import utc_iso
 from queues.domain.estimator import (
     SAMPLE_WINDOW,
     EstimateResult,
@@ -66,7 +67,7 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def format_timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return utc_iso(value)
 
 
 def result_as_dict(result: EstimateResult | None) -> dict[str, Any] | None:

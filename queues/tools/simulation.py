@@ -25,6 +25,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.http import utc_iso
+
 SCENARIOS = ("steady", "slowdown", "closure", "spam", "sparse")
 DEFAULT_CROSSING = "syrym-mashtakovo"
 DEFAULT_DIRECTION = "KZ-RU"
@@ -183,7 +185,7 @@ def _run_queue(config: ScenarioConfig, rng: random.Random, until: float) -> tupl
 
 
 def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
+    return utc_iso(at)
 
 
 @dataclass(frozen=True)

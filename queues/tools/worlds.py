@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.http import utc_iso
+
 WORLD_CLASSES = ("steady", "slowdown", "closure", "flooders", "sparse", "hours", "quota", "sloppy")
 TUNING_SEEDS = (1, 2, 3, 4)
 HELD_OUT_SEEDS = (1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008)
@@ -275,7 +277,7 @@ def _run_queue(world: World, rng: random.Random, until: float) -> tuple[list[_Tr
 
 
 def _iso(at: datetime) -> str:
-    return at.isoformat().replace("+00:00", "Z")
+    return utc_iso(at)
 
 
 @dataclass(frozen=True)
