@@ -11,7 +11,7 @@ import pytest
 from django.test import override_settings
 
 from queues.models import Estimate, Queue
-from queues.services.estimates import estimate_as_dict
+from queues.payloads import estimate_as_dict
 
 pytestmark = pytest.mark.django_db
 SECONDS_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
