@@ -56,9 +56,24 @@ class Driver(models.Model):
         related_name="drivers",
     )
     # An operator can mark a driver untrusted: their reports stay stored but are kept out of estimates.
-    trusted = models.BooleanField(_("trusted"), default=True)
+    trusted = models.BooleanField(
+        _("trusted"),
+        default=True,
+        help_text=_(
+            "Whether this driver's queue reports count towards the wait estimates. Untick it when a driver's reports "
+            "look wrong (far from the queue, made up): they are still stored, but leave the estimates alone. It says "
+            "nothing about the driver's stay or their work."
+        ),
+    )
     # Reporter reliability learnt by the estimator (agreement of past reports with what happened later).
-    reliability = models.FloatField(_("reliability"), default=1.0)
+    reliability = models.FloatField(
+        _("reliability"),
+        default=1.0,
+        help_text=_(
+            "How well this driver's past queue reports matched what happened, from 0 (never) to 1 (always); "
+            "learnt automatically. Reports of a more reliable driver weigh more in the wait estimates."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
@@ -33,13 +33,15 @@ from workplace.selectors import (
     QueueDashboardRow,
     dispatcher_notification_list,
     dispatcher_notification_unread_count,
-    fleet_risk_board,
+    fleet_board_rows,
+    fleet_risk_board_queryset,
     fleet_risk_counts,
     queue_dashboard_list,
 )
 from workplace.services import dispatcher_language_set
 
 CHART_HOURS = 72
+BOARD_PER_PAGE = 100
 NOTIFICATIONS_PER_PAGE = 50
 
 RISK_LABELS = {
@@ -118,8 +120,15 @@ def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
     if risk not in BOARD_RISK_ORDER:
         risk = None
 
-    rows = fleet_risk_board(drivers=drivers, risk=risk, crossing_slug=crossing_slug)
+    # A page of the ordered board: count, page and open visits are three queries for any fleet size.
+    page = Paginator(
+        fleet_risk_board_queryset(drivers=drivers, risk=risk, crossing_slug=crossing_slug), BOARD_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    rows = fleet_board_rows(page.object_list)
     counts = fleet_risk_counts(drivers=drivers, crossing_slug=crossing_slug)
+    filters = urlencode(
+        {key: value for key, value in (("risk", risk), ("crossing", crossing_slug), ("carrier", carrier_id)) if value}
+    )
 
     groups = []
     for level in BOARD_RISK_ORDER:
@@ -146,7 +155,10 @@ def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
         "now": as_of,
         "today": as_of.date(),
         "groups": groups,
-        "total": len(rows),
+        "total": page.paginator.count,
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "filters": filters,
         "summary": [
             {"risk": level, "label": RISK_LABELS[level], "count": counts[level], "selected": level == risk}
             for level in BOARD_RISK_ORDER

@@ -1,4 +1,4 @@
-"""Reads for the workplace: the fleet risk board, the crossings dashboard and the dispatchers' notifications.
+"""Reads for the fleet risk board.
 
 Every function takes a queryset the caller has already cut to what the user may see
 (``carriers.admin_tenancy.scope_to_carrier``), so the carrier boundary is decided in one place.
@@ -6,15 +6,15 @@ Every function takes a queryset the caller has already cut to what the user may 
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from django.db.models import Avg, Count, Exists, IntegerField, Max, OuterRef, Prefetch, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce, TruncHour
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from carriers.models import Driver, Notification
-from queues.models import Estimate, EstimatePoint, Queue, Report, Visit
+from carriers.models import Driver
+from queues.models import Report, Visit
 from stays.models import StayStatusSnapshot
 
 # Index = StayStatusSnapshot.risk_rank (ok 0, watch 1, high 2, overstay 3, listed 4).
@@ -109,14 +109,15 @@ def _with_open_visit_at(drivers: QuerySet[Driver], crossing_slug: str) -> QueryS
     )
 
 
-def fleet_risk_board(
+def fleet_risk_board_queryset(
     *, drivers: QuerySet[Driver], risk: str | None = None, crossing_slug: str | None = None
-) -> list[FleetBoardRow]:
+) -> QuerySet[Driver]:
     """The drivers of ``drivers``, most urgent first: by risk level (listed, overstay, high, watch, ok, then
-    unknown), then fewest days left in Russia, then name.
+    unknown), then fewest days left in Russia, then name; annotated with what the board shows.
 
     ``risk`` keeps one level (``"unknown"``: no computed stay status); ``crossing_slug`` keeps drivers now
-    queueing at that crossing. Two queries whatever the number of drivers. Raises ValueError on an unknown level.
+    queueing at that crossing. Slice it (a page) and pass the slice to :func:`fleet_board_rows`.
+    Raises ValueError on an unknown level.
     """
     if risk is not None and risk not in BOARD_RISK_ORDER:
         raise ValueError(f"unknown risk level {risk!r}")
@@ -125,14 +126,19 @@ def fleet_risk_board(
         queryset = queryset.filter(board_risk_rank=rank_of_risk(risk))
     if crossing_slug:
         queryset = _with_open_visit_at(queryset, crossing_slug)
-    queryset = queryset.order_by(
+    return queryset.order_by(
         "-board_risk_rank",
         Coalesce("board_days_left", Value(10**6)),
         "name",
         "pk",
     ).prefetch_related(_open_visits())
+
+
+def fleet_board_rows(drivers: Iterable[Driver]) -> list[FleetBoardRow]:
+    """Board rows from drivers of :func:`fleet_risk_board_queryset` (a page of it): one query, plus one for
+    their open visits."""
     rows = []
-    for driver in queryset:
+    for driver in drivers:
         visit = driver.board_open_visits[0] if driver.board_open_visits else None
         rows.append(
             FleetBoardRow(
@@ -154,6 +160,14 @@ def fleet_risk_board(
             )
         )
     return rows
+
+
+def fleet_risk_board(
+    *, drivers: QuerySet[Driver], risk: str | None = None, crossing_slug: str | None = None
+) -> list[FleetBoardRow]:
+    """Every row of the board at once (see :func:`fleet_risk_board_queryset`). Two queries whatever the number
+    of drivers. Raises ValueError on an unknown level."""
+    return fleet_board_rows(fleet_risk_board_queryset(drivers=drivers, risk=risk, crossing_slug=crossing_slug))
 
 
 def _board_visit(visit: Visit) -> BoardVisit:
@@ -180,90 +194,3 @@ def fleet_risk_counts(*, drivers: QuerySet[Driver], crossing_slug: str | None = 
     for row in grouped:
         counts[risk_of_rank(row["board_risk_rank"])] += row["drivers"]
     return counts
-
-
-def dispatcher_notification_list(
-    *, notifications: QuerySet[Notification], unread_only: bool = False
-) -> QuerySet[Notification]:
-    """Dispatcher notifications among ``notifications``, newest first, with driver and carrier joined in."""
-    queryset = notifications.filter(audience=Notification.Audience.DISPATCHER)
-    if unread_only:
-        queryset = queryset.filter(read_at__isnull=True)
-    return queryset.select_related("driver", "carrier").order_by("-created_at", "-id")
-
-
-def dispatcher_notification_unread_count(*, notifications: QuerySet[Notification]) -> int:
-    return notifications.filter(audience=Notification.Audience.DISPATCHER, read_at__isnull=True).count()
-
-
-@dataclass(frozen=True)
-class HistoryPoint:
-    """One hour of a queue's published estimate history: averages of the ticks in that hour."""
-
-    at: datetime
-    wait_minutes: float
-    low_minutes: float
-    high_minutes: float
-    drivers: int
-
-
-@dataclass(frozen=True)
-class QueueDashboardRow:
-    queue_id: int
-    crossing_slug: str
-    crossing_name: str
-    crossing_name_ru: str
-    crossing_name_kk: str
-    direction: str
-    estimate: Estimate | None
-    history: list[HistoryPoint]
-
-
-def queue_dashboard_list(
-    *, as_of: datetime, hours: int = 72, crossing_slug: str | None = None
-) -> list[QueueDashboardRow]:
-    """Every queue of an active crossing (or of one crossing) with its current estimate and its hourly
-    published history over the ``hours`` before ``as_of``. Two queries whatever the number of queues."""
-    queues = Queue.objects.filter(crossing__active=True).select_related("crossing", "estimate")
-    if crossing_slug:
-        queues = queues.filter(crossing__slug=crossing_slug)
-    queues = list(queues.order_by("crossing__name", "from_country", "to_country"))
-    since = as_of - timedelta(hours=hours)
-    buckets = (
-        EstimatePoint.objects.filter(
-            queue__in=[queue.pk for queue in queues], published=True, at__gte=since, at__lte=as_of
-        )
-        .annotate(hour=TruncHour("at"))
-        .values("queue_id", "hour")
-        .annotate(
-            wait=Avg("wait_minutes"),
-            low=Avg("low_minutes"),
-            high=Avg("high_minutes"),
-            drivers=Max("drivers"),
-        )
-        .order_by("queue_id", "hour")
-    )
-    history: dict[int, list[HistoryPoint]] = defaultdict(list)
-    for bucket in buckets:
-        history[bucket["queue_id"]].append(
-            HistoryPoint(
-                at=bucket["hour"],
-                wait_minutes=float(bucket["wait"]),
-                low_minutes=float(bucket["low"]),
-                high_minutes=float(bucket["high"]),
-                drivers=bucket["drivers"] or 0,
-            )
-        )
-    return [
-        QueueDashboardRow(
-            queue_id=queue.pk,
-            crossing_slug=queue.crossing.slug,
-            crossing_name=queue.crossing.name,
-            crossing_name_ru=queue.crossing.name_ru,
-            crossing_name_kk=queue.crossing.name_kk,
-            direction=queue.direction,
-            estimate=getattr(queue, "estimate", None),
-            history=history.get(queue.pk, []),
-        )
-        for queue in queues
-    ]

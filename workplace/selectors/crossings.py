@@ -1,0 +1,85 @@
+"""Reads for the crossings dashboard: every queue's current estimate and its hourly published history."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Avg, Max
+from django.db.models.functions import TruncHour
+
+from queues.models import Estimate, EstimatePoint, Queue
+
+
+@dataclass(frozen=True)
+class HistoryPoint:
+    """One hour of a queue's published estimate history: averages of the ticks in that hour."""
+
+    at: datetime
+    wait_minutes: float
+    low_minutes: float
+    high_minutes: float
+    drivers: int
+
+
+@dataclass(frozen=True)
+class QueueDashboardRow:
+    queue_id: int
+    crossing_slug: str
+    crossing_name: str
+    crossing_name_ru: str
+    crossing_name_kk: str
+    direction: str
+    estimate: Estimate | None
+    history: list[HistoryPoint]
+
+
+def queue_dashboard_list(
+    *, as_of: datetime, hours: int = 72, crossing_slug: str | None = None
+) -> list[QueueDashboardRow]:
+    """Every queue of an active crossing (or of one crossing) with its current estimate and its hourly
+    published history over the ``hours`` before ``as_of``. Two queries whatever the number of queues."""
+    queues = Queue.objects.filter(crossing__active=True).select_related("crossing", "estimate")
+    if crossing_slug:
+        queues = queues.filter(crossing__slug=crossing_slug)
+    queues = list(queues.order_by("crossing__name", "from_country", "to_country"))
+    since = as_of - timedelta(hours=hours)
+    buckets = (
+        EstimatePoint.objects.filter(
+            queue__in=[queue.pk for queue in queues], published=True, at__gte=since, at__lte=as_of
+        )
+        .annotate(hour=TruncHour("at"))
+        .values("queue_id", "hour")
+        .annotate(
+            wait=Avg("wait_minutes"),
+            low=Avg("low_minutes"),
+            high=Avg("high_minutes"),
+            drivers=Max("drivers"),
+        )
+        .order_by("queue_id", "hour")
+    )
+    history: dict[int, list[HistoryPoint]] = defaultdict(list)
+    for bucket in buckets:
+        history[bucket["queue_id"]].append(
+            HistoryPoint(
+                at=bucket["hour"],
+                wait_minutes=float(bucket["wait"]),
+                low_minutes=float(bucket["low"]),
+                high_minutes=float(bucket["high"]),
+                drivers=bucket["drivers"] or 0,
+            )
+        )
+    return [
+        QueueDashboardRow(
+            queue_id=queue.pk,
+            crossing_slug=queue.crossing.slug,
+            crossing_name=queue.crossing.name,
+            crossing_name_ru=queue.crossing.name_ru,
+            crossing_name_kk=queue.crossing.name_kk,
+            direction=queue.direction,
+            estimate=getattr(queue, "estimate", None),
+            history=history.get(queue.pk, []),
+        )
+        for queue in queues
+    ]
