@@ -43,6 +43,7 @@ class KezekAdminSite(admin.AdminSite):
         workplace = [
             path("apps/", self.admin_view(self.app_index_all), name="workplace_apps"),
             path("workplace/crossings/", page(views.crossings_dashboard), name="workplace_crossings"),
+            path("workplace/planner/", page(views.trip_planner), name="workplace_planner"),
             path("workplace/alerts/", page(views.alerts_inbox), name="workplace_alerts"),
             path("workplace/alerts/read/", page(views.alerts_mark_read), name="workplace_alerts_read"),
             path("workplace/language/", page(views.language_set), name="workplace_language"),

@@ -6,15 +6,17 @@ never cached). What a user sees is cut to their carrier with ``carriers.admin_te
 
 from __future__ import annotations
 
+import csv
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy, ngettext
@@ -22,25 +24,35 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from carriers.admin import _csv_cell as csv_cell
 from carriers.admin_tenancy import is_dispatcher, scope_to_carrier
 from carriers.models import Carrier, Driver, Notification
 from carriers.services import notifications_mark_read
 from queues.models import Crossing
+from stays.domain import PLAN_MAX_DAYS
 from workplace.charts import ChartLabels, ChartPoint, wait_chart_svg
 from workplace.selectors import (
     BOARD_COUNTRY,
     BOARD_RISK_ORDER,
+    PLANNER_SORTS,
     QueueDashboardRow,
+    TripQuery,
     dispatcher_notification_list,
     dispatcher_notification_unread_count,
+    exit_queue_get,
     fleet_board_rows,
     fleet_risk_board_queryset,
     fleet_risk_counts,
+    planner_queryset,
+    planner_rows,
+    planner_rows_all,
     queue_dashboard_list,
 )
 from workplace.services import dispatcher_language_set
 
 CHART_HOURS = 72
+PLANNER_COUNTRY = "RU"
+PLANNER_COUNTRY_NAME = gettext_lazy("Russia")
 BOARD_PER_PAGE = 100
 NOTIFICATIONS_PER_PAGE = 50
 
@@ -90,6 +102,23 @@ def _crossing_choices() -> list[tuple[str, str]]:
     crossings = Crossing.objects.filter(active=True).order_by("name").values("slug", "name", "name_ru", "name_kk")
     return [
         (row["slug"], _localised_name(name=row["name"], name_ru=row["name_ru"], name_kk=row["name_kk"]))
+        for row in crossings
+    ]
+
+
+def _crossing_choices_with_countries() -> list[tuple[str, str, tuple[str, str]]]:
+    """(slug, name in the active language, its two countries) of the active crossings. One query."""
+    crossings = (
+        Crossing.objects.filter(active=True)
+        .order_by("name")
+        .values("slug", "name", "name_ru", "name_kk", "country_a", "country_b")
+    )
+    return [
+        (
+            row["slug"],
+            _localised_name(name=row["name"], name_ru=row["name_ru"], name_kk=row["name_kk"]),
+            (str(row["country_a"]), str(row["country_b"])),
+        )
         for row in crossings
     ]
 
@@ -313,4 +342,140 @@ def language_set(request: HttpRequest, *, site) -> HttpResponse:
     next_url = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
         response["Location"] = reverse("admin:index", current_app=site.name)
+    return response
+
+
+PLANNER_PER_PAGE = 50
+PLANNER_DEFAULT_DAYS = 30
+
+
+def _planner_query(request: HttpRequest, *, today) -> tuple[dict, list[str]]:
+    """The planner's form values from the query string (defaults: Russia, today, 30 days), with its problems."""
+    problems = []
+    entry = parse_date(request.GET.get("entry") or "") or today
+    if entry < today:
+        problems.append(_("The entry date cannot be in the past."))
+    days = _int_or_none(request.GET.get("days")) or PLANNER_DEFAULT_DAYS
+    if not 1 <= days <= PLAN_MAX_DAYS:
+        problems.append(_("A trip is 1 to %(max)d days long.") % {"max": PLAN_MAX_DAYS})
+    crossing_choices = [
+        (slug, label) for slug, label, countries in _crossing_choices_with_countries() if PLANNER_COUNTRY in countries
+    ]
+    crossing_slug = request.GET.get("crossing") or None
+    if crossing_slug not in dict(crossing_choices):
+        crossing_slug = None
+    sort = request.GET.get("sort") or "name"
+    if sort not in PLANNER_SORTS:
+        sort = "name"
+    return {
+        "entry": entry,
+        "days": days,
+        "crossing": crossing_slug,
+        "crossing_choices": crossing_choices,
+        "sort": sort,
+    }, problems
+
+
+def _planner_drivers(request: HttpRequest):
+    drivers = scope_to_carrier(Driver.objects.all(), request.user, "carrier_id")
+    carrier_id = _int_or_none(request.GET.get("carrier")) if request.user.is_superuser else None
+    if carrier_id is not None:
+        drivers = drivers.filter(carrier_id=carrier_id)
+    return drivers, carrier_id
+
+
+def trip_planner(request: HttpRequest, *, site) -> HttpResponse:
+    """Who of the carrier may do a Russia run entering on a date for a number of days (via a crossing):
+    allowed or not, days to spare after it, the earliest possible entry otherwise. ``?format=csv`` exports all."""
+    today = timezone.now().date()
+    query, problems = _planner_query(request, today=today)
+    drivers, carrier_id = _planner_drivers(request)
+    exit_queue = exit_queue_get(crossing_slug=query["crossing"], country=PLANNER_COUNTRY) if query["crossing"] else None
+    trip = TripQuery(
+        country=PLANNER_COUNTRY,
+        entry=query["entry"],
+        days=query["days"],
+        exit_queue_days=exit_queue.queue_days if exit_queue else 0,
+    )
+    if request.GET.get("format") == "csv" and not problems:
+        return _planner_csv(planner_rows_all(drivers=drivers, trip=trip, as_of=today, sort=query["sort"]), trip)
+    page = Paginator(
+        planner_queryset(drivers=drivers, country=PLANNER_COUNTRY, sort=query["sort"]), PLANNER_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    rows = [] if problems else planner_rows(drivers=page.object_list, trip=trip, as_of=today)
+    keep = {
+        "entry": query["entry"].isoformat(),
+        "days": query["days"],
+        **({"crossing": query["crossing"]} if query["crossing"] else {}),
+        **({"carrier": carrier_id} if carrier_id else {}),
+    }
+    context = {
+        **site.each_context(request),
+        "title": _("Trip planner"),
+        "query": query,
+        "problems": problems,
+        "trip": trip,
+        "exit_queue": exit_queue,
+        "exit_wait": duration_label(exit_queue.estimate.high_minutes) if exit_queue and exit_queue.estimate else "",
+        "rows": [{"row": row, "url": _driver_change_url(row.driver_id)} for row in rows],
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "keep": urlencode(keep),
+        "keep_sorted": urlencode({**keep, "sort": query["sort"]}),
+        "carrier": carrier_id,
+        "carrier_choices": list(Carrier.objects.order_by("name").values_list("pk", "name"))
+        if request.user.is_superuser
+        else None,
+        "show_carrier": request.user.is_superuser,
+        "country_name": PLANNER_COUNTRY_NAME,
+    }
+    request.current_app = site.name
+    return TemplateResponse(request, "admin/workplace/planner.html", context)
+
+
+def _planner_csv(rows, trip: TripQuery) -> StreamingHttpResponse:
+    """The whole fleet's plan as CSV, streamed (each driver's plan is computed as the file is written)."""
+    header = [
+        _("driver"),
+        _("phone"),
+        _("vehicle plate"),
+        _("carrier"),
+        _("citizenship"),
+        _("days left now"),
+        _("allowed"),
+        _("days to spare after the trip"),
+        _("earliest possible entry"),
+    ]
+
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield "\ufeff"  # lets spreadsheet programs read the Cyrillic names as UTF-8
+        yield writer.writerow(header)
+        for row in rows:
+            allowed = _("no stay rule") if row.rule_missing else (_("yes") if row.allowed else _("no"))
+            yield writer.writerow(
+                [
+                    csv_cell(value)
+                    for value in (
+                        row.name,
+                        row.phone,
+                        row.vehicle_plate,
+                        row.carrier_name,
+                        row.citizenship,
+                        "" if row.days_left_now is None else row.days_left_now,
+                        allowed,
+                        "" if row.spare_days is None else row.spare_days,
+                        row.earliest_entry.isoformat() if row.earliest_entry and not row.allowed else "",
+                    )
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    filename = f"trip-{trip.country}-{trip.entry:%Y%m%d}-{trip.days}d.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,0 +1,194 @@
+"""The trip planner: who of the carrier may do a Russia run entering on a date for a number of days, the
+earliest entry for those who may not, queue days at the exit crossing counted, sortable, exportable to CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+import time_machine
+
+from queues.models import Estimate
+from stays.models import StayEvent
+from tests.api.workplace_support import (
+    dispatcher_client_fixture,  # noqa: F401 - fixture
+    many_drivers,
+    queue_at,
+    superuser_client_fixture,  # noqa: F401 - fixture
+)
+from tests.factories import DriverFactory
+
+pytestmark = pytest.mark.django_db
+
+PLANNER = "/admin/workplace/planner/"
+TODAY = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+def driver_with_days_in_russia(carrier, name: str, *, entry: date, exit: date | None):
+    driver = DriverFactory(carrier=carrier, name=name, citizenship="KZ")
+    StayEvent.objects.create(driver=driver, country="RU", kind="entry", date=entry, source="driver")
+    if exit:
+        StayEvent.objects.create(driver=driver, country="RU", kind="exit", date=exit, source="driver")
+    return driver
+
+
+def rows_by_name(response) -> dict:
+    return {item["row"].name: item["row"] for item in response.context["rows"]}
+
+
+@pytest.fixture
+def fleet(carrier, other_carrier):
+    driver_with_days_in_russia(carrier, "Fresh Asel", entry=date(2026, 1, 10), exit=date(2026, 1, 19))  # 10 days
+    driver_with_days_in_russia(carrier, "Used Bolat", entry=date(2026, 1, 10), exit=date(2026, 3, 30))  # 80 days
+    DriverFactory(carrier=carrier, name="Stateless Dana", citizenship="")
+    DriverFactory(carrier=other_carrier, name="Stranger Serik", citizenship="KZ")
+
+
+def test_each_driver_is_allowed_or_given_the_earliest_entry(dispatcher_client, fleet):
+    response = dispatcher_client.get(PLANNER, {"entry": "2026-07-01", "days": "30"})
+
+    assert response.status_code == 200
+    rows = rows_by_name(response)
+    assert set(rows) == {"Fresh Asel", "Used Bolat", "Stateless Dana"}
+    assert rows["Fresh Asel"].allowed is True
+    assert rows["Fresh Asel"].spare_days == 50  # 80 days left, 30 of them used by the trip
+    assert rows["Used Bolat"].allowed is False
+    assert rows["Used Bolat"].max_days == 10
+    # 10 days left in 2026: entering on 22 December spends them, the rest of the trip counts in 2027.
+    assert rows["Used Bolat"].earliest_entry == date(2026, 12, 22)
+    assert rows["Stateless Dana"].rule_missing is True
+    assert rows["Stateless Dana"].allowed is False
+
+
+def test_the_exit_queue_adds_its_days_to_the_stay(dispatcher_client, fleet):
+    Estimate.objects.create(
+        queue=queue_at("syrym-mashtakovo", "RU-KZ"),
+        wait_minutes=1500,
+        low_minutes=1200,
+        high_minutes=2000,  # up to 34 h: two days
+        reports=30,
+        drivers=12,
+        computed_at=TODAY,
+        data_until=TODAY,
+        confidence="medium",
+        published=True,
+    )
+
+    response = dispatcher_client.get(PLANNER, {"entry": "2026-07-01", "days": "30", "crossing": "syrym-mashtakovo"})
+
+    assert response.context["trip"].stay_days == 32
+    assert rows_by_name(response)["Fresh Asel"].spare_days == 48
+
+
+def test_sorting_by_days_left_and_by_name(dispatcher_client, carrier):
+    from tests.api.workplace_support import snapshot
+
+    snapshot(DriverFactory(carrier=carrier, name="A few"), "high", days_left=3)
+    snapshot(DriverFactory(carrier=carrier, name="B many"), "ok", days_left=70)
+
+    by_days = dispatcher_client.get(PLANNER, {"sort": "days_left"})
+    by_name_desc = dispatcher_client.get(PLANNER, {"sort": "-name"})
+
+    assert [item["row"].name for item in by_days.context["rows"]] == ["A few", "B many"]
+    assert [item["row"].name for item in by_name_desc.context["rows"]] == ["B many", "A few"]
+
+
+def test_csv_export_holds_every_own_driver_and_no_other(dispatcher_client, fleet):
+    response = dispatcher_client.get(PLANNER, {"entry": "2026-07-01", "days": "30", "format": "csv"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(content)))
+    names = {line[0]: line for line in table[1:]}
+    assert set(names) == {"Fresh Asel", "Used Bolat", "Stateless Dana"}
+    assert names["Used Bolat"][6:] == ["no", "", "2026-12-22"]
+    assert names["Fresh Asel"][6:] == ["yes", "50", ""]
+
+
+def test_a_past_entry_date_is_refused_plainly(dispatcher_client, fleet):
+    response = dispatcher_client.get(PLANNER, {"entry": "2026-01-01", "days": "30"})
+
+    assert response.status_code == 200
+    assert response.context["rows"] == []
+    assert "cannot be in the past" in response.content.decode()
+
+
+def test_superuser_may_pick_a_carrier(superuser_client, fleet, other_carrier):
+    response = superuser_client.get(PLANNER, {"carrier": other_carrier.pk})
+
+    assert set(rows_by_name(response)) == {"Stranger Serik"}
+
+
+def test_planner_needs_a_signed_in_staff_user(client):
+    assert client.get(PLANNER).status_code == 302
+
+
+def planner_queries(client, django_assert_max_num_queries) -> int:
+    with django_assert_max_num_queries(15) as captured:
+        response = client.get(PLANNER, {"entry": "2026-07-01", "days": "30", "sort": "days_left"})
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_planner_reads_a_5000_driver_carrier_in_a_fixed_number_of_queries(
+    dispatcher_client, carrier, other_carrier, django_assert_max_num_queries
+):
+    many_drivers(carrier, 3, prefix="small")
+    few = planner_queries(dispatcher_client, django_assert_max_num_queries)
+    many_drivers(carrier, 4997, prefix="big")
+    many_drivers(other_carrier, 20, prefix="theirs")
+
+    many = planner_queries(dispatcher_client, django_assert_max_num_queries)
+    response = dispatcher_client.get(PLANNER, {"entry": "2026-07-01", "days": "30"})
+
+    assert many == few
+    assert response.context["page"].paginator.count == 5000
+    assert len(response.context["rows"]) == 50
+    assert "theirs" not in response.content.decode()
+
+
+def board_queries(client, django_assert_max_num_queries) -> int:
+    with django_assert_max_num_queries(12) as captured:
+        response = client.get("/admin/")
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def test_board_reads_a_5000_driver_carrier_a_page_at_a_time_in_a_fixed_number_of_queries(
+    dispatcher_client, carrier, other_carrier, django_assert_max_num_queries
+):
+    many_drivers(carrier, 3, prefix="small")
+    few = board_queries(dispatcher_client, django_assert_max_num_queries)
+    many_drivers(carrier, 4997, prefix="big")
+    many_drivers(other_carrier, 20, prefix="theirs")
+
+    many = board_queries(dispatcher_client, django_assert_max_num_queries)
+    response = dispatcher_client.get("/admin/", {"page": "3"})
+
+    assert many == few
+    assert response.context["total"] == 5000
+    assert response.context["page"].number == 3
+    assert sum(len(group["rows"]) for group in response.context["groups"]) == 100
+    assert "theirs" not in response.content.decode()
+
+
+def test_superuser_board_is_paginated_and_filters_by_carrier(superuser_client, carrier, other_carrier):
+    many_drivers(carrier, 120, prefix="ours")
+    many_drivers(other_carrier, 5, prefix="theirs")
+
+    everyone = superuser_client.get("/admin/")
+    theirs = superuser_client.get("/admin/", {"carrier": other_carrier.pk})
+
+    assert everyone.context["total"] == 125
+    assert everyone.context["page"].paginator.num_pages == 2
+    assert theirs.context["total"] == 5
+    assert f"carrier={other_carrier.pk}" in theirs.content.decode() or theirs.context["page"].paginator.num_pages == 1
