@@ -233,6 +233,7 @@ MATRIX: dict[str, Row] = {
     # --- admin: the dispatchers' workplace pages ---
     "admin/apps/": admin_page(200, 200),
     "admin/workplace/crossings/": admin_page(200, 200),
+    "admin/workplace/planner/": admin_page(200, 200),
     "admin/workplace/alerts/": admin_page(200, 200, leaks=lambda w: [w.objects["dispatch_notice_a"].title]),
     "admin/workplace/alerts/read/": admin_page(302, 404, method="post",
                                                form=lambda w: {"notification": w.objects["dispatch_notice_a"].pk}),
