@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('carriers', '0003_one_time_code_language'),
+        ('carriers', '0004_device_last_used'),
     ]
 
     operations = [
