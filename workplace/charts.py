@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from html import escape
 
 __all__ = ["ChartLabels", "ChartPoint", "nice_step", "wait_chart_svg"]
@@ -86,14 +86,16 @@ def _split_at_gaps(points: Sequence[ChartPoint], gap: timedelta) -> list[list[Ch
     return segments
 
 
-def _time_ticks(start_at: datetime, end_at: datetime, every: timedelta) -> list[datetime]:
-    """Tick times on whole multiples of ``every`` (UTC midnight-aligned) within [start_at, end_at]."""
+def _time_ticks(start_at: datetime, end_at: datetime, every: timedelta, tz: tzinfo = UTC) -> list[datetime]:
+    """Tick times on whole multiples of ``every`` of ``tz``'s wall clock (midnight-aligned there) within
+    [start_at, end_at], as aware datetimes in ``tz``."""
     step = every.total_seconds()
-    first = math.ceil(start_at.timestamp() / step) * step
+    offset = (start_at.astimezone(tz).utcoffset() or timedelta()).total_seconds()
+    first = math.ceil((start_at.timestamp() + offset) / step) * step - offset
     ticks = []
     value = first
     while value <= end_at.timestamp():
-        ticks.append(datetime.fromtimestamp(value, tz=UTC))
+        ticks.append(datetime.fromtimestamp(value, tz=tz))
         value += step
     return ticks
 
@@ -108,12 +110,14 @@ def wait_chart_svg(
     width: int = 560,
     height: int = 230,
     gap: timedelta = timedelta(hours=3),
+    tz: tzinfo = UTC,
 ) -> str:
     """An SVG line chart of the expected wait over [start_at, end_at] with its low–high band.
 
     ``points`` may come in any order; points outside the period are left out. Waits up to two hours are shown
     in minutes, longer ones in hours. Holes longer than ``gap`` break the line. The chart is an image with a
-    title and a description (``aria-labelledby``); ``chart_id`` keeps the element ids unique on a page.
+    title and a description (``aria-labelledby``); ``chart_id`` keeps the element ids unique on a page. The
+    time axis is labelled in ``tz`` (name it in ``labels.time_axis``).
     Raises ValueError if the period is empty.
     """
     if end_at <= start_at:
@@ -168,7 +172,7 @@ def wait_chart_svg(
         f'<line x1="{frame.left}" x2="{_fmt(frame.left + frame.plot_width)}" y1="{_fmt(baseline)}" '
         f'y2="{_fmt(baseline)}" stroke-opacity="0.6"/>'
     )
-    for at in _time_ticks(start_at, end_at, every):
+    for at in _time_ticks(start_at, end_at, every, tz):
         x = x_of(at)
         parts.append(f'<line x1="{_fmt(x)}" x2="{_fmt(x)}" y1="{_fmt(baseline)}" y2="{_fmt(baseline + 4)}"/>')
         # A label centred on a tick near the right edge would be cut off: end it at the tick instead.

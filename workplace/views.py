@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 from datetime import timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
 from django.contrib import messages
@@ -31,6 +32,7 @@ from carriers.services import notifications_mark_read
 from queues.models import Crossing
 from stays.domain import PLAN_MAX_DAYS
 from workplace.charts import ChartLabels, ChartPoint, wait_chart_svg
+from workplace.corridor_map import MapCrossing, MapLabels, corridor_map_svg
 from workplace.selectors import (
     BOARD_COUNTRY,
     BOARD_RISK_ORDER,
@@ -82,6 +84,10 @@ def duration_label(minutes: float | None) -> str:
         return ""
     total = round(minutes)
     hours, rest = divmod(total, 60)
+    if hours >= 48:
+        # A wait of days reads in days and hours: "14 d 3 h", not "339 h".
+        days, hours = divmod(hours, 24)
+        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
     if hours == 0:
         return _("%(minutes)d min") % {"minutes": rest}
     if rest == 0:
@@ -206,6 +212,7 @@ def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
 
 
 def _chart_svg(row: QueueDashboardRow, *, start_at, end_at, crossing_label: str) -> str:
+    zone = _zone(row.time_zone)
     points = [
         ChartPoint(at=p.at, wait_minutes=p.wait_minutes, low_minutes=p.low_minutes, high_minutes=p.high_minutes)
         for p in row.history
@@ -215,13 +222,15 @@ def _chart_svg(row: QueueDashboardRow, *, start_at, end_at, crossing_label: str)
         "direction": row.direction,
         "hours": CHART_HOURS,
     }
+    zone_name = _zone_label(zone, end_at)
     if row.history:
         latest = row.history[-1]
         desc = _(
             "Hourly average of the expected wait (line) and its 80%% range (band). "
-            "Latest hour, %(at)s UTC: %(wait)s, range %(low)s to %(high)s."
+            "Latest hour, %(at)s %(zone)s: %(wait)s, range %(low)s to %(high)s."
         ) % {
-            "at": latest.at.strftime("%Y-%m-%d %H:%M"),
+            "at": latest.at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            "zone": zone_name,
             "wait": duration_label(latest.wait_minutes),
             "low": duration_label(latest.low_minutes),
             "high": duration_label(latest.high_minutes),
@@ -234,43 +243,134 @@ def _chart_svg(row: QueueDashboardRow, *, start_at, end_at, crossing_label: str)
         no_data=_("No published estimates"),
         minutes_unit=_("minutes"),
         hours_unit=_("hours"),
-        time_axis=_("time, UTC"),
+        time_axis=_("local time, %(zone)s") % {"zone": zone_name},
     )
     return wait_chart_svg(
-        points=points, start_at=start_at, end_at=end_at, labels=labels, chart_id=f"queue-{row.queue_id}"
+        points=points, start_at=start_at, end_at=end_at, labels=labels, chart_id=f"queue-{row.queue_id}", tz=zone
     )
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def _zone_label(zone: ZoneInfo, at) -> str:
+    """``Asia/Oral (UTC+05:00)``: the zone's name and its offset at ``at``."""
+    offset = at.astimezone(zone).strftime("%z")
+    return f"{zone.key} (UTC{offset[:3]}:{offset[3:]})"
+
+
+def _map_svg(rows: list[QueueDashboardRow], card_ids: dict[str, str]) -> str:
+    crossings: dict[str, MapCrossing] = {}
+    for row in rows:
+        wait = row.estimate.wait_minutes if row.published else None
+        known = crossings.get(row.crossing_slug)
+        if known is not None and (wait is None or (known.wait_minutes is not None and known.wait_minutes >= wait)):
+            continue
+        label = _localised_name(name=row.crossing_name, name_ru=row.crossing_name_ru, name_kk=row.crossing_name_kk)
+        crossings[row.crossing_slug] = MapCrossing(
+            slug=row.crossing_slug,
+            label=label.split(" – ")[0],
+            lat=row.lat,
+            lon=row.lon,
+            countries=row.countries,
+            wait_minutes=wait,
+            wait_text=_("%(direction)s: %(wait)s") % {"direction": row.direction, "wait": duration_label(wait)}
+            if wait is not None
+            else _("no estimate"),
+            href=f"#{card_ids[row.crossing_slug]}",
+        )
+    labels = MapLabels(
+        title=_("Corridor map: current waits"),
+        desc=_(
+            "Each dot is a crossing placed by its coordinates, coloured by the longest published wait of its "
+            "queues; grey means no estimate. The dashed lines join the crossings of each border from west to east."
+        ),
+        bands={
+            "short": _("under 2 h"),
+            "moderate": _("2 to 8 h"),
+            "long": _("8 to 24 h"),
+            "severe": _("a day or more"),
+            "none": _("no estimate"),
+        },
+        borders={
+            "KZ-RU": _("Kazakhstan – Russia"),
+            "CN-KZ": _("Kazakhstan – China"),
+            "CN-RU": _("Russia – China"),
+        },
+    )
+    # The SVG is built by corridor_map_svg, which escapes every piece of text it draws.
+    return mark_safe(corridor_map_svg(crossings=list(crossings.values()), labels=labels))  # noqa: S308
 
 
 def crossings_dashboard(request: HttpRequest, *, site) -> HttpResponse:
-    """Every queue's current estimate and a chart of its last 72 hours."""
+    """The corridor map, then the queues with a published estimate (longest wait first) with a chart of their
+    last 72 hours in the local time of the side they stand on; the other queues folded into one line."""
     as_of = timezone.now()
     crossing_choices = _crossing_choices()
     crossing_slug = request.GET.get("crossing") or None
     if crossing_slug not in dict(crossing_choices):
         crossing_slug = None
     start_at = as_of - timedelta(hours=CHART_HOURS)
+    rows = queue_dashboard_list(as_of=as_of, hours=CHART_HOURS, crossing_slug=crossing_slug)
+    published = sorted((row for row in rows if row.published), key=lambda row: -row.estimate.wait_minutes)
+    # Each crossing's anchor: its first card, else its place in the folded line (the map links to it).
+    card_ids = {row.crossing_slug: f"crossing-{row.crossing_slug}" for row in rows}
+    anchored: set[str] = set()
+
+    def anchor(row: QueueDashboardRow) -> str:
+        if row.crossing_slug in anchored:
+            return ""
+        anchored.add(row.crossing_slug)
+        return card_ids[row.crossing_slug]
+
     cards = []
-    for row in queue_dashboard_list(as_of=as_of, hours=CHART_HOURS, crossing_slug=crossing_slug):
+    for row in published:
         label = _localised_name(name=row.crossing_name, name_ru=row.crossing_name_ru, name_kk=row.crossing_name_kk)
         estimate = row.estimate
         cards.append(
             {
                 "row": row,
+                "anchor": anchor(row),
                 "crossing_label": label,
                 "estimate": estimate,
-                "published": bool(estimate and estimate.published),
-                "wait": duration_label(estimate.wait_minutes) if estimate else "",
-                "low": duration_label(estimate.low_minutes) if estimate else "",
-                "high": duration_label(estimate.high_minutes) if estimate else "",
+                "wait": duration_label(estimate.wait_minutes),
+                "low": duration_label(estimate.low_minutes),
+                "high": duration_label(estimate.high_minutes),
+                "zone": _zone_label(_zone(row.time_zone), as_of),
+                "computed_local": estimate.computed_at.astimezone(_zone(row.time_zone)),
+                "accuracy_mae": duration_label(row.accuracy.mae_minutes)
+                if row.accuracy and row.accuracy.mae_minutes is not None
+                else "",
+                "accuracy_hit": round(row.accuracy.interval_hit * 100)
+                if row.accuracy and row.accuracy.interval_hit is not None
+                else None,
                 # The SVG is built by wait_chart_svg, which escapes every piece of text it draws.
                 "chart": mark_safe(_chart_svg(row, start_at=start_at, end_at=as_of, crossing_label=label)),  # noqa: S308
             }
         )
+    folded = [
+        {
+            "row": row,
+            "anchor": anchor(row),
+            "crossing_label": _localised_name(
+                name=row.crossing_name, name_ru=row.crossing_name_ru, name_kk=row.crossing_name_kk
+            ),
+            "drivers": row.estimate.drivers if row.estimate else 0,
+        }
+        for row in rows
+        if not row.published
+    ]
     context = {
         **site.each_context(request),
         "title": _("Crossings"),
         "now": as_of,
         "cards": cards,
+        "folded": folded,
+        "map": _map_svg(rows, card_ids),
         "hours": CHART_HOURS,
         "crossing": crossing_slug,
         "crossing_choices": crossing_choices,

@@ -1,4 +1,5 @@
-"""The crossings dashboard: every queue's estimate and a 72-hour chart, in a fixed number of queries."""
+"""The crossings dashboard: the corridor map, the queues with an estimate first (each with a 72-hour chart in
+the local time of its side), the rest folded into one line; in a fixed number of queries."""
 
 from __future__ import annotations
 
@@ -61,9 +62,9 @@ def test_dashboard_shows_every_queue_with_its_current_estimate(dispatcher_client
     response = dispatcher_client.get(DASHBOARD)
 
     assert response.status_code == 200
-    assert len(response.context["cards"]) == Queue.objects.filter(crossing__active=True).count()
+    assert [card["row"].queue_id for card in response.context["cards"]] == [queue.pk]
+    assert len(response.context["folded"]) == Queue.objects.filter(crossing__active=True).count() - 1
     card = card_for(response, queue)
-    assert card["published"] is True
     assert card["wait"] == "3 h 20 min"
     assert card["low"] == "1 h 40 min"
     assert card["high"] == "6 h 40 min"
@@ -79,14 +80,16 @@ def test_an_estimate_from_too_few_drivers_is_not_shown_as_a_wait(dispatcher_clie
 
     response = dispatcher_client.get(DASHBOARD, {"crossing": "syrym-mashtakovo"})
 
-    assert card_for(response, queue)["published"] is False
+    assert response.context["cards"] == []
     html = response.content.decode()
     assert "16 h 39 min" not in html
-    assert "Not enough reports for an estimate: 2 drivers so far." in html
+    assert "No estimate now at 2 queues:" in html
+    assert "2 drivers reporting" in html
 
 
 def test_each_queue_has_an_accessible_svg_chart_of_its_last_72_hours(dispatcher_client):
     queue = queue_at("syrym-mashtakovo")
+    estimate_for(queue, wait=240)
     history_for(queue)
 
     response = dispatcher_client.get(DASHBOARD, {"crossing": "syrym-mashtakovo"})
@@ -119,7 +122,9 @@ def test_chart_history_is_hourly_published_and_within_72_hours():
 def test_dashboard_filters_by_crossing(dispatcher_client):
     response = dispatcher_client.get(DASHBOARD, {"crossing": "syrym-mashtakovo"})
 
-    assert sorted(card["row"].direction for card in response.context["cards"]) == ["KZ-RU", "RU-KZ"]
+    shown = [item["row"] for item in response.context["cards"] + response.context["folded"]]
+    assert {row.crossing_slug for row in shown} == {"syrym-mashtakovo"}
+    assert sorted(row.direction for row in shown) == ["KZ-RU", "RU-KZ"]
 
 
 def count_queries(client, django_assert_max_num_queries) -> int:
@@ -143,3 +148,61 @@ def test_dashboard_query_count_does_not_grow_with_the_queues(dispatcher_client, 
 
     assert many == few
     assert len(queues) == 42
+
+
+def test_queues_with_estimates_come_first_longest_wait_first(dispatcher_client):
+    estimate_for(queue_at("syrym-mashtakovo"), wait=120)
+    estimate_for(queue_at("zhaisan-sagarchin"), wait=900)
+
+    response = dispatcher_client.get(DASHBOARD)
+
+    assert [card["row"].crossing_slug for card in response.context["cards"]] == [
+        "zhaisan-sagarchin",
+        "syrym-mashtakovo",
+    ]
+
+
+def test_each_chart_reads_in_the_local_time_of_its_side_and_names_the_zone(dispatcher_client):
+    queue = queue_at("syrym-mashtakovo")  # the KZ side: Asia/Oral, UTC+5
+    estimate_for(queue, wait=240)
+    history_for(queue)
+
+    response = dispatcher_client.get(DASHBOARD, {"crossing": "syrym-mashtakovo"})
+
+    chart = str(card_for(response, queue)["chart"])
+    assert "local time, Asia/Oral (UTC+05:00)" in chart
+    assert "UTC</text>" not in chart
+    assert " 00:00</text>" in chart  # ticks on the local midnight and noon
+
+
+def test_a_wait_of_days_reads_in_days_and_is_explained(dispatcher_client):
+    queue = queue_at("syrym-mashtakovo")
+    estimate = estimate_for(queue, wait=336 * 60)
+    estimate.queue_length = 1200
+    estimate.throughput_per_hour = 3.6
+    estimate.save()
+
+    response = dispatcher_client.get(DASHBOARD)
+
+    assert card_for(response, queue)["wait"] == "14 d 0 h"
+    assert "about 1200 trucks ahead, and about 3.6 trucks an hour getting through" in response.content.decode()
+
+
+def test_the_corridor_map_places_every_crossing_and_links_it_to_its_card(dispatcher_client):
+    queue = queue_at("syrym-mashtakovo")
+    estimate_for(queue, wait=900)
+
+    html = dispatcher_client.get(DASHBOARD).content.decode()
+
+    assert html.count('class="kezek-map-crossing"') == Queue.objects.values("crossing").distinct().count()
+    assert 'href="#crossing-syrym-mashtakovo" data-crossing="syrym-mashtakovo" data-band="long"' in html
+    assert 'id="crossing-syrym-mashtakovo"' in html
+    assert 'id="crossing-zhaisan-sagarchin"' in html  # a crossing without an estimate: its place in the folded line
+
+
+def test_accuracy_is_said_to_be_unmeasured_until_the_estimator_scores_it(dispatcher_client):
+    estimate_for(queue_at("syrym-mashtakovo"), wait=60)
+
+    html = dispatcher_client.get(DASHBOARD).content.decode()
+
+    assert "not measured yet" in html

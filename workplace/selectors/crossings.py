@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from django.db.models import Avg, Max
 from django.db.models.functions import TruncHour
 
+from queues.catalogue import crossing_time_zone
 from queues.models import Estimate, EstimatePoint, Queue
 
 
@@ -33,6 +34,36 @@ class QueueDashboardRow:
     direction: str
     estimate: Estimate | None
     history: list[HistoryPoint]
+    lat: float = 0.0
+    lon: float = 0.0
+    countries: tuple[str, str] = ("", "")
+    # The IANA zone of the side the queue stands on (the country being left): its chart reads in that time.
+    time_zone: str = "UTC"
+    accuracy: QueueAccuracy | None = None
+
+    @property
+    def published(self) -> bool:
+        return bool(self.estimate is not None and self.estimate.published)
+
+
+@dataclass(frozen=True)
+class QueueAccuracy:
+    """How right a queue's published estimates were lately: mean absolute error and the share of realised waits
+    inside the 80% range, over ``samples`` trucks of the last ``days`` days (None below enough samples)."""
+
+    days: int
+    samples: int
+    mae_minutes: float | None
+    interval_hit: float | None
+
+
+def queue_accuracy_map(*, queue_ids: list[int], as_of: datetime) -> dict[int, QueueAccuracy]:
+    """Live accuracy per queue, where the estimator scores its published estimates against realised waits.
+
+    The estimator keeps no such scores yet, so this answers an empty map and the dashboard shows no accuracy;
+    it is the one place to read them from once they are stored.
+    """
+    return {}
 
 
 def queue_dashboard_list(
@@ -59,6 +90,7 @@ def queue_dashboard_list(
         )
         .order_by("queue_id", "hour")
     )
+    accuracy = queue_accuracy_map(queue_ids=[queue.pk for queue in queues], as_of=as_of)
     history: dict[int, list[HistoryPoint]] = defaultdict(list)
     for bucket in buckets:
         history[bucket["queue_id"]].append(
@@ -80,6 +112,11 @@ def queue_dashboard_list(
             direction=queue.direction,
             estimate=getattr(queue, "estimate", None),
             history=history.get(queue.pk, []),
+            lat=queue.crossing.lat,
+            lon=queue.crossing.lon,
+            countries=(str(queue.crossing.country_a), str(queue.crossing.country_b)),
+            time_zone=crossing_time_zone(crossing=queue.crossing, country=str(queue.from_country)),
+            accuracy=accuracy.get(queue.pk),
         )
         for queue in queues
     ]
