@@ -217,6 +217,10 @@ class EstimatePoint(models.Model):
     # The estimate's pace level (EstimateResult.pace_level_per_hour: trucks an hour, the day/night rhythm taken out):
     # the memory the next refreshes take the queue's normal pace from. Null when the estimator could not tell.
     pace_per_hour = models.FloatField(_("pace level per hour"), null=True, blank=True)
+    # The predictors the wait was combined from ({"forecast": minutes, "realised": ..., "day_ago": ...}, see
+    # EstimateResult.predictors): later refreshes score each against the waits that trucks joining at this tick
+    # realised (docs/estimator.md). Null on points written before it existed.
+    predictors = models.JSONField(_("predictors"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("estimate point")

@@ -11,7 +11,7 @@ import bisect
 import math
 import operator
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -57,6 +57,21 @@ class QueueParams:
     # The pace this queue normally keeps (trucks per hour), from a longer memory than SAMPLE_WINDOW: see
     # normal_pace(). None: the past day's pace stands in for it.
     normal_per_hour: float | None = None
+    # The queue's own recent estimates, oldest first (see TrackPoint): what realised waits are scored against, to
+    # weigh the forecast against the realised waits and to calibrate the interval; and the previous estimate, which
+    # a new one moves away from only as far as the evidence justifies. Empty: a queue with no past.
+    track: tuple[TrackPoint, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class TrackPoint:
+    """One earlier estimate of the queue, as the caller remembers it (the service: its history points; replay: its
+    own results). ``wait_minutes`` is what was estimated at ``at`` (published or not); ``predictors`` the figures
+    (minutes) of the predictors it had (``PREDICTORS``), which realised waits later score one by one."""
+
+    at: datetime
+    wait_minutes: float
+    predictors: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,10 +89,18 @@ class EstimateResult:
     confidence: str  # "low" | "medium" | "high"
     # The current pace with the day/night rhythm taken out: what a caller remembers for normal_pace().
     pace_level_per_hour: float | None = None
+    # The predictors behind the wait, in minutes (``PREDICTORS``; remembered by the caller in a TrackPoint). A
+    # predictor with nothing to compute it from is absent.
+    predictors: Mapping[str, float] = field(default_factory=dict)
+    # Some evidence that the border is clearing trucks: a pace measured from drivers' progress, or realised waits.
+    # Without it no wait is published, whatever the number of drivers.
+    evidence_of_service: bool = True
+    # Realised waits of the window matched with the estimate of the moment those trucks joined.
+    calibration_pairs: int = 0
 
     @property
     def publishable(self) -> bool:
-        return self.drivers >= MIN_DRIVERS
+        return self.drivers >= MIN_DRIVERS and self.evidence_of_service
 
 
 def sample_from_report(
@@ -137,6 +160,17 @@ CHANGE_SIGMA = 0.8  # extra log-scale uncertainty per unit of log pace change (h
 STALE_SIGMA = 0.25
 RHYTHM_UNKNOWN_SIGMA = 0.2  # no day of history yet: where in the day/night rhythm the wait falls is unknown
 FEW_DRIVERS_SIGMA = 0.6  # divided by √drivers: what a handful of reporters cannot see
+# Learning from realised waits (see docs/estimator.md, "Learning from realised waits").
+CALIBRATION_MIN_PAIRS = 8  # realised waits matched with an earlier estimate before they are trusted
+CALIBRATION_MATCH = timedelta(minutes=30)  # an estimate at most this long before the truck joined is "its" estimate
+CALIBRATION_DECAY_HOURS = 24.0  # older matched pairs count less (weight exp(-age / this))
+CALIBRATION_SQUARED_FLOOR = 0.003  # no predictor is ever trusted as if it were exact
+CALIBRATION_MODEL_SIGMA = 0.15  # a calibrated interval still covers the model's σ up to this (log scale)
+SMOOTH_HOURS = 1.0  # an estimate moves towards the new evidence with this time constant
+SMOOTH_GAP = timedelta(hours=1)  # a previous estimate older than this is not moved from
+PREDICTORS = ("forecast", "realised", "day_ago")  # the figures a wait is combined from (see docs/estimator.md)
+DAY_AGO_SPAN_HOURS = 1.0  # trucks that joined this close to a day ago tell the "same time yesterday" wait
+TRACK_MEMORY = timedelta(days=3)  # how far back the track reaches: the window plus the longest usual waits
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,6 +471,25 @@ def pace_history_hourly(points: Iterable[tuple[datetime, float | None]], *, as_o
     return paces
 
 
+def track_point(result: EstimateResult) -> TrackPoint:
+    """What a caller remembers of an estimate for later ones (see ``QueueParams.track``)."""
+    return TrackPoint(
+        at=result.computed_at,
+        wait_minutes=result.wait_minutes,
+        predictors=dict(result.predictors),
+    )
+
+
+def track_window(points: Iterable[TrackPoint], *, as_of: datetime) -> tuple[TrackPoint, ...]:
+    """The points of ``points`` (oldest first) that the estimate at ``as_of`` may use: within ``TRACK_MEMORY``
+    before it and strictly before it. A deque is trimmed of expired points in place."""
+    earliest = as_of - TRACK_MEMORY
+    if hasattr(points, "popleft"):
+        while points and points[0].at < earliest:
+            points.popleft()
+    return tuple(point for point in points if earliest <= point.at < as_of)
+
+
 def estimate_wait(
     *, samples: Sequence[Sample], as_of: datetime, queue: QueueParams | None = None
 ) -> EstimateResult | None:
@@ -529,6 +582,8 @@ def estimate_wait(
     change = min(abs(math.log(level / normal)), math.log(MAX_PACE_RATIO)) if level and normal else 0.0
 
     estimates: list[tuple[float, float]] = []  # (log minutes, log sigma)
+    forecast_log: float | None = None
+    realised_log: float | None = None
     if queue_length is not None and usual is not None and normal:
         hours = _wait_from_pace(queue_length + 1, shape, normal, level or 0.0)
         sigma = math.sqrt(
@@ -536,7 +591,8 @@ def estimate_wait(
             + usual.relative_error**2
             + (recent.relative_error if recent else 0.3) ** 2 * min(1.0, change * 3)
         )
-        estimates.append((math.log(max(hours * 60, 1.0)), sigma))
+        forecast_log = math.log(max(hours * 60, 1.0))
+        estimates.append((forecast_log, sigma))
     if realised_votes:
         centre = _weighted_median(realised_votes)
         spread = max(_spread(realised_votes, centre) / max(centre, 1.0), MIN_VOTE_SPREAD) / math.sqrt(
@@ -546,7 +602,12 @@ def estimate_wait(
         sigma = math.sqrt(
             spread**2 + REALISED_LAG_SIGMA**2 + (1.5 * change) ** 2 + (0.5 if len(realised_votes) < 2 else 0.0) ** 2
         )
-        estimates.append((math.log(max(centre, 1.0)), sigma))
+        realised_log = math.log(max(centre, 1.0))
+        estimates.append((realised_log, sigma))
+    day_ago_log = _day_ago(drivers)
+    # Evidence of service: drivers were seen moving up, or trucks were seen crossing. Without it a queue length
+    # alone says nothing about the wait (it could be a closed border or three drivers parked for the night).
+    evidence = bool(realised_votes) or (usual is not None and usual.per_hour > 0)
     if not estimates:
         if queue_length is None:
             return None
@@ -564,9 +625,24 @@ def estimate_wait(
         + FEW_DRIVERS_SIGMA**2 / max(counted, 1)
         + (0.0 if rhythm_known else RHYTHM_UNKNOWN_SIGMA**2)
     )
+    track = sorted(queue.track, key=_TRACK_AT)
+    calibration = _calibrate(_calibration_pairs(drivers, as_of, track))
+    if calibration is not None:
+        log_wait = calibration.combine(
+            {"forecast": forecast_log, "realised": realised_log, "day_ago": day_ago_log}, fallback=log_wait
+        )
+    log_wait = _smooth(track, as_of, log_wait)
+    if calibration is not None:
+        # The realised errors' percentiles, never narrower than the model's own uncertainty up to
+        # CALIBRATION_MODEL_SIGMA: realised waits arrive a wait late, so they cannot yet know of a change under way.
+        model = Z80 * min(sigma, CALIBRATION_MODEL_SIGMA) + (Z80 * STALE_SIGMA if stale else 0.0)
+        low_log = log_wait + min(calibration.low, -model)
+        high_log = log_wait + max(calibration.high, model)
+    else:
+        low_log, high_log = log_wait - Z80 * sigma, log_wait + Z80 * sigma
     wait = min(MAX_WAIT_MINUTES, math.exp(log_wait))
-    low = min(wait, math.exp(log_wait - Z80 * sigma))
-    high = min(MAX_WAIT_MINUTES, max(wait, math.exp(log_wait + Z80 * sigma)))
+    low = min(wait, math.exp(low_log))
+    high = min(MAX_WAIT_MINUTES, max(wait, math.exp(high_log)))
 
     relative_width = (high - low) / max(wait, 1.0)
     if not stale and counted >= 8 and relative_width <= 0.6:
@@ -588,4 +664,148 @@ def estimate_wait(
         data_until=newest,
         stale=stale,
         confidence=confidence,
+        predictors={
+            name: round(math.exp(value), 1)
+            for name, value in (("forecast", forecast_log), ("realised", realised_log), ("day_ago", day_ago_log))
+            if value is not None
+        },
+        evidence_of_service=evidence,
+        calibration_pairs=calibration.pairs if calibration is not None else 0,
     )
+
+
+_TRACK_AT = operator.attrgetter("at")
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    """A realised wait matched with the queue's estimate of the moment that truck joined."""
+
+    realised_log: float
+    estimate: TrackPoint
+    weight: float
+
+
+def _calibration_pairs(drivers: dict[str, _Driver], as_of: datetime, track: Sequence[TrackPoint]) -> list[_Pair]:
+    """Each counted driver's latest realised wait in the window (``waited_minutes``, else the time since their
+    ``joined``), matched with the track's estimate at most ``CALIBRATION_MATCH`` before that truck joined."""
+    if not track:
+        return []
+    times = [point.at for point in track]
+    pairs = []
+    for driver in drivers.values():
+        weight = driver.trust * driver.weight
+        if weight < COUNTED_TRUST or not driver.crossed:
+            continue
+        hours, waited = driver.crossed[-1]
+        if waited is None and driver.joined:
+            waited = round((driver.joined[0].hours - hours) * 60)
+        if waited is None or waited <= 0:
+            continue
+        joined_at = as_of - timedelta(hours=hours) - timedelta(minutes=waited)
+        index = bisect.bisect_right(times, joined_at) - 1
+        if index < 0 or joined_at - times[index] > CALIBRATION_MATCH:
+            continue
+        pairs.append(_Pair(math.log(waited), track[index], weight * math.exp(-hours / CALIBRATION_DECAY_HOURS)))
+    return pairs
+
+
+@dataclass(frozen=True, slots=True)
+class _Calibration:
+    """What realised waits say about this queue's recent estimates: how far each predictor tends to be off (mean
+    squared log error, by name) and the 10th and 90th percentiles of the estimates' log errors (the 80% interval)."""
+
+    errors: Mapping[str, float]
+    low: float
+    high: float
+    pairs: int
+
+    def combine(self, predictors: Mapping[str, float | None], *, fallback: float) -> float:
+        """The predictors (log minutes) weighed by how right each has been here lately (inverse mean squared
+        error); ``fallback`` when none has both a figure now and a record."""
+        votes = [
+            (value, 1 / self.errors[name])
+            for name, value in sorted(predictors.items())
+            if value is not None and name in self.errors
+        ]
+        if not votes:
+            return fallback
+        return sum(value * weight for value, weight in votes) / sum(weight for _, weight in votes)
+
+
+def _weighted_quantile(values: Sequence[tuple[float, float]], share: float) -> float:
+    ordered = sorted(values)
+    total = sum(weight for _, weight in ordered)
+    running = 0.0
+    for value, weight in ordered:
+        running += weight
+        if running >= share * total:
+            return value
+    return ordered[-1][0]
+
+
+def _calibrate(pairs: Sequence[_Pair]) -> _Calibration | None:
+    """The calibration of ``pairs`` (None with fewer than ``CALIBRATION_MIN_PAIRS``)."""
+    if len(pairs) < CALIBRATION_MIN_PAIRS:
+        return None
+
+    errors = {}
+    for name in PREDICTORS:
+        scored = [
+            ((pair.realised_log - math.log(max(pair.estimate.predictors[name], 1.0))) ** 2, pair.weight)
+            for pair in pairs
+            if pair.estimate.predictors.get(name) is not None
+        ]
+        if len(scored) >= CALIBRATION_MIN_PAIRS:
+            total = sum(weight for _, weight in scored)
+            errors[name] = sum(error * weight for error, weight in scored) / total + CALIBRATION_SQUARED_FLOOR
+    # The interval: the errors the combination as it weighs now would have made on those trucks (the estimate
+    # then stands in where the point had no predictor it can weigh).
+    combining = _Calibration(errors=errors, low=0.0, high=0.0, pairs=len(pairs))
+    residuals = [
+        (
+            pair.realised_log
+            - combining.combine(
+                {name: math.log(max(value, 1.0)) for name, value in pair.estimate.predictors.items()},
+                fallback=math.log(max(pair.estimate.wait_minutes, 1.0)),
+            ),
+            pair.weight,
+        )
+        for pair in pairs
+    ]
+    return _Calibration(
+        errors=errors,
+        low=_weighted_quantile(residuals, 0.1),
+        high=_weighted_quantile(residuals, 0.9),
+        pairs=len(pairs),
+    )
+
+
+def _day_ago(drivers: dict[str, _Driver]) -> float | None:
+    """The "same time yesterday" predictor (log minutes): the weighted median wait realised by trucks that joined
+    within ``DAY_AGO_SPAN`` of a day before ``as_of`` (one per driver; their crossings are in the window when they
+    waited less than a day). A queue whose wait follows the day repeats it; None with fewer than 2 such trucks."""
+    votes = []
+    for driver in drivers.values():
+        weight = driver.trust * driver.weight
+        if weight < COUNTED_TRUST or not driver.crossed:
+            continue
+        hours, waited = driver.crossed[-1]
+        if waited is None and driver.joined:
+            waited = round((driver.joined[0].hours - hours) * 60)
+        if waited is None or waited <= 0:
+            continue
+        if abs(hours + waited / 60 - DAY_HOURS) <= DAY_AGO_SPAN_HOURS:
+            votes.append((float(waited), weight))
+    return math.log(_weighted_median(votes)) if len(votes) >= 2 else None
+
+
+def _smooth(track: Sequence[TrackPoint], as_of: datetime, log_wait: float) -> float:
+    """Moves from the previous estimate (the newest track point before ``as_of``, if recent) towards ``log_wait``
+    with the time constant ``SMOOTH_HOURS``: a tick moves the estimate only part of the way new evidence points."""
+    previous = next((point for point in reversed(track) if point.at < as_of), None)
+    if previous is None or as_of - previous.at > SMOOTH_GAP or previous.wait_minutes <= 0:
+        return log_wait
+    share = 1 - math.exp(-((as_of - previous.at) / _HOUR) / SMOOTH_HOURS)
+    before = math.log(previous.wait_minutes)
+    return before + share * (log_wait - before)

@@ -33,8 +33,10 @@ from django.db.models import Exists, OuterRef, Q
 from queues import partner_cache
 from queues.domain.estimator import (
     SAMPLE_WINDOW,
+    TRACK_MEMORY,
     QueueParams,
     Sample,
+    TrackPoint,
     estimate_wait,
     normal_pace,
     pace_history_hourly,
@@ -162,6 +164,20 @@ def estimate_pace_history_list(*, queue_id: int, as_of: datetime) -> list[float]
     return pace_history_hourly(rows, as_of=tick)
 
 
+def estimate_track_list(*, queue_id: int, as_of: datetime) -> tuple[TrackPoint, ...]:
+    """The queue's own estimates of the past ``TRACK_MEMORY`` before ``as_of``'s history tick, oldest first: what
+    the estimator scores realised waits against and moves on from (``QueueParams.track``; replay keeps the same
+    from its results). One query on the unique ``(queue, at)`` index: at most 864 rows (3 days of 5-minute ticks).
+    """
+    tick = estimate_tick(as_of)
+    rows = (
+        EstimatePoint.objects.filter(queue_id=queue_id, at__gte=tick - TRACK_MEMORY, at__lt=tick)
+        .order_by("at")
+        .values_list("at", "wait_minutes", "predictors")
+    )
+    return tuple(TrackPoint(at=at, wait_minutes=wait, predictors=predictors or {}) for at, wait, predictors in rows)
+
+
 def estimate_queue_ids_due(*, as_of: datetime) -> list[int]:
     """Queues the sweep refreshes: those with usable reports in the window, and those still showing an estimate
     (published or not yet stale) that must go stale once its reports have aged out.
@@ -216,6 +232,7 @@ def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
             queue=QueueParams(
                 vehicle_spacing_m=queue.crossing.vehicle_spacing_m,
                 normal_per_hour=normal_pace(history=estimate_pace_history_list(queue_id=queue.pk, as_of=as_of)),
+                track=estimate_track_list(queue_id=queue.pk, as_of=as_of),
             ),
         )
         if result is None:
@@ -254,6 +271,7 @@ def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
                     "drivers": result.drivers,
                     "published": result.publishable,
                     "pace_per_hour": result.pace_level_per_hour,
+                    "predictors": dict(result.predictors),
                 },
             )
         _alerts_evaluate_safely(queue_id=queue.pk, estimate=estimate, as_of=as_of)

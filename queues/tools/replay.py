@@ -28,11 +28,14 @@ from queues.domain.estimator import (
     EstimateResult,
     QueueParams,
     Sample,
+    TrackPoint,
     estimate_wait,
     normal_pace,
     pace_history_hourly,
     pace_memory_start,
     sample_from_report,
+    track_point,
+    track_window,
 )
 
 _EVERY = re.compile(r"^(\d+)\s*([smhd])$")
@@ -118,6 +121,8 @@ class _QueueStream:
     window: list[Sample] = field(default_factory=list)
     # The first pace of each UTC hour within the normal-pace memory (what pace_history_hourly keeps of all ticks).
     paces: deque[tuple[datetime, float]] = field(default_factory=deque)
+    # The queue's own estimates of the past TRACK_MEMORY (what the service reads from its history points).
+    track: deque[TrackPoint] = field(default_factory=deque)
 
 
 def read_report_lines(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
@@ -195,8 +200,11 @@ def replay(
                 normal_per_hour=normal_pace(history=pace_history_hourly(stream.paces, as_of=tick))
                 if remember_normal
                 else None,
+                track=track_window(stream.track, as_of=tick),
             )
             result = estimate_wait(samples=stream.window, as_of=tick, queue=params)
+            if result is not None:
+                stream.track.append(track_point(result))
             # Only the first pace of an hour is ever remembered: later ones of the same hour are not kept.
             if (
                 result is not None

@@ -148,10 +148,13 @@ def test_during_a_slowdown_the_refresh_forecasts_the_pace_fading_back_to_the_rem
 
     estimate = estimation.estimate_refresh(queue_id=queue.pk, as_of=as_of)
 
-    fading = estimate_wait(samples=samples, as_of=as_of, queue=QueueParams(spacing, normal_per_hour=20.0))
+    # The stored points are the queue's track too (a previous estimate of 600 minutes an hour ago).
+    track = estimation.estimate_track_list(queue_id=queue.pk, as_of=as_of)
+    fading = estimate_wait(samples=samples, as_of=as_of, queue=QueueParams(spacing, normal_per_hour=20.0, track=track))
     forgetful = estimate_wait(samples=samples, as_of=as_of, queue=QueueParams(spacing))
+    unsmoothed = estimate_wait(samples=samples, as_of=as_of, queue=QueueParams(spacing, normal_per_hour=20.0))
     assert estimate.wait_minutes == fading.wait_minutes
-    assert fading.wait_minutes < forgetful.wait_minutes
+    assert unsmoothed.wait_minutes < forgetful.wait_minutes
 
 
 def test_the_service_refreshing_tick_by_tick_estimates_exactly_what_replay_does(queue, slowdown_reports):
