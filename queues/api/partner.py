@@ -19,6 +19,7 @@ from core.errors import ValidationFailed
 from core.http import etag_matches, json_etag
 from queues import partner_cache
 from queues.domain.partner import HISTORY_MAX_POINTS, HistoryWindowError, history_window
+from queues.selectors import accuracy
 from queues.selectors import partner as partner_reads
 from queues.services import alerts
 
@@ -130,6 +131,25 @@ class HistoryQuery(Schema):
         description="Bucket size: 15m, 1h or 1d.",
         json_schema_extra={"x-enum-varnames": ["FIFTEEN_MINUTES", "ONE_HOUR", "ONE_DAY"]},
     )
+
+
+class AccuracyWindowOut(Schema):
+    days: int = Field(description="The window: the last 7 or 30 days (by the time the trucks crossed).")
+    samples: int = Field(description="Realised waits scored in the window.")
+    mae_minutes: int | None = Field(
+        description="Mean absolute error of the published wait against the realised ones; null below 10 samples."
+    )
+    interval_hit: float | None = Field(
+        description="Share (0–1) of published 80% intervals that held the realised wait; null below 10 samples."
+    )
+
+
+class AccuracyOut(Schema):
+    windows: list[AccuracyWindowOut]
+
+
+class AccuracyQuery(Schema):
+    direction: str = Field(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])
 
 
 ERRORS_READ = {400: ProblemOut, 404: ProblemOut}
@@ -254,6 +274,25 @@ def get_history(request: HttpRequest, response: HttpResponse, slug: str, params:
             }
         raise ValidationFailed(errors={exc.field: [message]}) from None
     data = partner_reads.partner_history_get(queue=queue, window=window, interval=params.interval)
+    return _cacheable(request, response, data)
+
+
+@router.get(
+    "/crossings/{slug}/accuracy",
+    response={200: AccuracyOut, 304: None, **ERRORS_READ},
+    summary="How right the published estimates of one queue were",
+    description=(
+        "Each truck that reported its crossing with the minutes it waited is a realised wait of a truck that "
+        "joined at a known moment; it is scored against the estimate Kezek published at that moment (the latest "
+        "published one at most 30 minutes before). Per window (the last 7 and 30 days, by crossing time): the "
+        "number of scored waits, the mean absolute error in minutes and the share of 80% intervals that held the "
+        "realised wait. The figures are null below 10 samples."
+    ),
+    tags=["crossings"],
+)
+def get_accuracy(request: HttpRequest, response: HttpResponse, slug: str, params: Query[AccuracyQuery]):
+    queue = partner_reads.partner_queue_get(slug=slug, direction=params.direction)
+    data = accuracy.queue_accuracy_get(queue=queue, as_of=timezone.now())
     return _cacheable(request, response, data)
 
 
