@@ -71,14 +71,17 @@ def test_the_predictor_that_has_been_right_lately_weighs_more():
     assert gap_realised <= gap_forecast
 
 
-def test_an_estimate_that_has_run_short_gets_an_interval_reaching_what_trucks_realised():
+def test_predictors_that_ran_short_get_an_interval_reaching_what_trucks_realised():
     samples = queue_reports(length=200, pace=20)  # trucks realise about 600 minutes
-
-    result = estimate_wait(
-        samples=samples, as_of=AS_OF, queue=QueueParams(track=steady_track(wait=400, forecast=600, realised=600))
+    # Every predictor of the past said 400 against the 600 realised; the last point is too old to move from.
+    track = tuple(
+        point for point in steady_track(wait=400, forecast=400, realised=400) if point.at <= AS_OF - timedelta(hours=2)
     )
 
-    # Every estimate of the past was 400 against 600 realised: the interval leans up by that error.
+    result = estimate_wait(samples=samples, as_of=AS_OF, queue=QueueParams(track=track))
+
+    assert result.calibration_pairs >= CALIBRATION_MIN_PAIRS
+    # The interval leans up by the error those predictors made.
     assert result.high_minutes >= result.wait_minutes * 1.4
 
 
