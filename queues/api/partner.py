@@ -280,6 +280,7 @@ def get_history(request: HttpRequest, response: HttpResponse, slug: str, params:
 @router.get(
     "/crossings/{slug}/accuracy",
     response={200: AccuracyOut, 304: None, **ERRORS_READ},
+    operation_id="crossing_accuracy_get",
     summary="How right the published estimates of one queue were",
     description=(
         "Each truck that reported its crossing with the minutes it waited is a realised wait of a truck that "

@@ -163,6 +163,7 @@ MATRIX: dict[str, Row] = {
     "api/partner/v1/crossings": Row(401, 401, 401, 401, 401),
     "api/partner/v1/crossings/<slug>/estimate": Row(401, 401, 401, 401, 401, path=lambda w: w.partner("estimate")),
     "api/partner/v1/crossings/<slug>/history": Row(401, 401, 401, 401, 401, path=lambda w: w.partner("history")),
+    "api/partner/v1/crossings/<slug>/accuracy": Row(401, 401, 401, 401, 401, path=lambda w: w.partner("accuracy")),
     "api/partner/v1/alerts": Row(401, 401, 401, 401, 401),
     "api/partner/v1/alerts/<alert_id>": Row(401, 401, 401, 401, 401, method="delete",
                                             path="/api/partner/v1/alerts/00000000-0000-0000-0000-000000000000"),
