@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -22,6 +23,8 @@ urlpatterns = [
     path("api/partner/v1/", partner_api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Browsers ask every site for /favicon.ico; the pages that name no icon (the admin) get Kezek's.
+    path("favicon.ico", RedirectView.as_view(url=static("kezek/favicon.svg"), permanent=True), name="favicon"),
     # The site root (and the admin's "View site") is the workplace.
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False), name="home"),
     # Anything else under /api/ is the contract's 404, also with DEBUG on (Django would answer its HTML page).

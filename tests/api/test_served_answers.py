@@ -39,6 +39,13 @@ def test_the_site_root_leads_to_the_workplace(client):
     assert response["Location"] == "/admin/"
 
 
+def test_the_browsers_favicon_request_finds_kezeks_icon(client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 301
+    assert response["Location"] == "/static/kezek/favicon.svg"
+
+
 @pytest.mark.parametrize("debug", [False, True])
 @pytest.mark.parametrize("path", ["/api/v1/nope", "/api/v1/crossings/", "/api/partner/v1/nope", "/api/"])
 def test_an_unknown_api_path_is_a_problem_404_whatever_debug_says(client, path, debug):

@@ -153,7 +153,7 @@ def test_crossings_dashboard_draws_a_chart_of_the_last_72_hours(page, dispatcher
     screenshot(page, "02-crossings-dashboard-chart")
 
 
-def test_dispatcher_switches_to_russian_and_it_is_remembered(page, fleet, dispatcher, live_server, screenshot):
+def test_dispatcher_switches_to_russian_and_it_is_remembered(page, fleet, dispatcher, open_page, screenshot):
     sign_in(page, dispatcher.user.username)
     assert page.locator("#logout-form button").text_content().strip() == "Log out"
 
@@ -167,13 +167,9 @@ def test_dispatcher_switches_to_russian_and_it_is_remembered(page, fleet, dispat
     screenshot(page, "03-fleet-risk-board-ru")
 
     # Another browser, no cookies: signing in brings the dispatcher's language back.
-    other_browser = page.context.browser.new_context(base_url=live_server.url, locale="en-US")
-    try:
-        other_page = other_browser.new_page()
-        sign_in(other_page, dispatcher.user.username)
-        assert other_page.locator("#logout-form button").text_content().strip() == "Выйти"
-    finally:
-        other_browser.close()
+    other_page = open_page(locale="en-US")
+    sign_in(other_page, dispatcher.user.username)
+    assert other_page.locator("#logout-form button").text_content().strip() == "Выйти"
 
 
 def test_dispatcher_marks_an_alert_read(page, dispatcher, carrier, other_carrier, screenshot):
