@@ -128,6 +128,7 @@ MATRIX: dict[str, Row] = {
     "health/ready": Row(200, 200, 200, 200, 200),
     "i18n/setlang/": Row(302, 302, 302, 302, 302, method="post", body={"language": "ru"}),
     "": Row(302, 302, 302, 302, 302),  # the site root leads to the workplace
+    "favicon.ico": Row(301, 301, 301, 301, 301),  # the browser's icon request leads to a static file
     "^api/": Row(404, 404, 404, 404, 404, path="/api/v1/no-such-endpoint"),  # unrouted under /api/: a 404
     # --- driver API: sign-in and profile (AllowAny endpoints answer everyone alike) ---
     "api/v1/auth/otp": Row(202, 202, 202, 202, 202, method="post", body={"phone": "+77019990001"}),
