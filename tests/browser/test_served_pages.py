@@ -48,10 +48,11 @@ def test_dispatcher_signs_in_and_opens_a_page_styled(page, dispatcher, screensho
     ids=["driver", "partner"],
 )
 def test_api_docs_page_draws_the_document_from_the_servers_own_files(page, path, title, screenshot):
-    page.goto(path)
+    response = page.goto(path)
 
     page.wait_for_selector(".swagger-ui .info .title", state="visible")
     assert title in page.locator(".swagger-ui .info .title").inner_text()
     assert page.locator(".swagger-ui .opblock").count() > 3  # the operations are listed
     assert swagger_style_problems(page) == []
+    assert "script-src 'self';" in response.headers["content-security-policy"]  # and nothing it blocked (the watch)
     screenshot(page, f"12-served-docs-{path.strip('/').replace('/', '-')}")
