@@ -1,22 +1,29 @@
 """Days of stay, limits, risk and planning: pure functions over plain values (no ORM, no clock).
 
-Counting convention (the one place it is said): a stay runs from its entry day to its exit day and **both
-days count**; an entry and an exit on the same day count as one day. An open stay (an entry without an exit)
-counts up to the assessment date. Inclusive counting is the conservative choice: it never shows a driver
-more days than the strictest reading of the law would give.
+One assessment answers every question (status, latest exit, days left, risk, a plan, the alerts built on the
+status), so the answers cannot disagree. Its readings, each the conservative one where the law is silent:
 
-A rule applies to a zone of host countries (days in any country of the zone are summed), a group of
-citizenships and optionally a driver regime. The rule in force on each day is the one applied to that day:
-compliance on day D is checked against the rule effective on D, so a stay that crosses a change of law
-(e.g. 2025-01-01 in Russia) is judged by the old rule before the change and by the new one after it.
+- **Counting**: a stay runs from its entry day to its exit day and both days count; an entry and an exit on the
+  same day count as one day. An open stay (an entry without an exit) counts up to the assessment date.
+- **One stay across a same-day exit and re-entry**: stays that overlap or touch on the same day (out and back in
+  on one day, or moving within a zone) are one continuous stay, for the status and for a plan alike. A plan
+  whose entry falls on a day the driver is still in the country (an open stay, or an exit on that very day)
+  continues that stay.
+- **Each day by its own rule**: a day of stay D complies when the days of stay in the window of the rule in
+  force on D, ending on D, do not exceed its limit (calendar year: 1 January to D; rolling: the ``window_days``
+  days ending on D), and the continuous stay D belongs to, counted from its first day (across New Year and
+  across a change of law), is no longer than the rule's continuous and per-entry caps.
+- **An overstay lasts until the driver leaves**: from the first day of a stay that breaks its rule, every later
+  day of that stay is unlawful; neither 1 January nor a new rule cures it.
+- **Looking ahead**: the latest exit, the days left and the risk look over the whole rest of the current stay,
+  each future day by the rule in force on it, so a regime, rule or cap that ends or binds before the latest
+  exit counts now. A future day for which no rule applies is never vouched for: the look-ahead stops there.
+- **No rule, no answer**: where no rule applies (no citizenship, or none for it) the status carries no rule and a
+  ``rule_missing`` code, and a plan is never allowed.
 
-A day D complies with its rule when
-- the days of stay in the rule's window ending on D do not exceed ``limit_days`` (calendar year: 1 January
-  of D's year to D; rolling: the ``window_days`` days ending on D, i.e. [D - 179, D] for 180 days);
-- the continuous stay that D belongs to, counted from its first day (across New Year), is not longer than
-  ``continuous_cap_days`` nor ``per_entry_cap_days``.
-Stays that overlap or touch on the same day (out and back in on one day, or moving within a zone) are one
-continuous stay: again the conservative reading.
+Use: ``assess(driver=..., events=..., rules=..., on=...)`` for the status, ``plan(...)`` for a planned stay. The
+inputs are the whole history (events), every rule, the driver's regimes and ``on``/``as_of``: the date of the
+host country's own calendar (the caller picks the local date; this module never reads a clock).
 """
 
 from __future__ import annotations
@@ -32,6 +39,10 @@ CALENDAR_YEAR = "calendar_year"
 ROLLING = "rolling"
 
 RISK_RANK = {"ok": 0, "watch": 1, "high": 2, "overstay": 3, "listed": 4}
+
+# Why no rule applies (``rule_missing``): stable codes.
+RULE_MISSING_NO_CITIZENSHIP = "no_citizenship"
+RULE_MISSING_NO_RULE = "no_rule_for_citizenship"
 
 # Risk reason codes (stable, machine-readable; the app translates them).
 REASON_REGISTRY_LISTED = "registry_listed"
@@ -82,9 +93,11 @@ class Rule:
         )
 
     def applies_to(self, *, country: str, citizenship: str) -> bool:
-        """Host country in the zone, citizenship in the group; never a rule over the driver's own country."""
+        """Host country in the zone, citizenship in the group; never a rule over the driver's own country, and
+        never one for a driver whose citizenship is not known."""
         return (
-            country in self.host_countries
+            bool(citizenship)
+            and country in self.host_countries
             and citizenship not in self.host_countries
             and (not self.citizenships or citizenship in self.citizenships)
         )
@@ -132,25 +145,29 @@ class DriverFacts:
 
 @dataclass(frozen=True)
 class CountryStatus:
+    """The status in one country on one day. With no applicable rule, ``rule`` is None, ``rule_missing`` says
+    why and the counts are None: nothing is claimed (``risk`` is ``listed`` or None)."""
+
     country: str
-    rule: Rule
+    rule: Rule | None
     in_country: bool
-    days_used: int
-    days_left: int
-    window_start: date
-    window_end: date
+    days_used: int | None
+    days_left: int | None
+    window_start: date | None
+    window_end: date | None
     latest_exit: date | None
-    overstay_days: int
-    risk: str
+    overstay_days: int | None
+    risk: str | None
     risk_reasons: tuple[str, ...]
     registry: RegistryState
-    # The stay period a risk notification belongs to (the calendar year, or the latest stay for rolling
-    # rules): a level is notified once per period.
-    period: str
+    rule_missing: str | None = None
+    # First day of the current stay (in the country) or of the latest one; None when there is none. Alerts
+    # belong to a stay: the driver is pushed once per level per stay.
+    stay_start: date | None = None
 
     @property
     def risk_rank(self) -> int:
-        return RISK_RANK[self.risk]
+        return RISK_RANK.get(self.risk or "ok", 0)
 
 
 @dataclass(frozen=True)
@@ -170,6 +187,7 @@ class Plan:
     allowed: bool
     max_days: int
     earliest_entry: date | None  # None: no entry within the search horizon allows a stay that long
+    rule_missing: str | None = None  # why no rule applies on the entry day (then never allowed)
 
 
 # --- Stays from events -----------------------------------------------------------------------------
@@ -316,14 +334,29 @@ def rule_in_force(*, rules: Sequence[Rule], country: str, driver: DriverFacts, d
     )
 
 
-class _Assessor:
-    """Checks days against the rule in force on each of them, for one driver and one country."""
+def rule_missing_reason(*, rules: Sequence[Rule], country: str, driver: DriverFacts, day: date) -> str | None:
+    """Why no rule applies to ``driver`` in ``country`` on ``day`` (a ``RULE_MISSING_*`` code); None when one does."""
+    if rule_in_force(rules=rules, country=country, driver=driver, day=day) is not None:
+        return None
+    return RULE_MISSING_NO_RULE if driver.citizenship else RULE_MISSING_NO_CITIZENSHIP
 
-    def __init__(self, *, rules: Sequence[Rule], country: str, driver: DriverFacts, stays: Sequence[Stay]) -> None:
+
+# --- The one assessment ----------------------------------------------------------------------------
+Interval = tuple[str, int, int]  # (country, first day, last day) as ordinals, both included
+
+
+class _Judge:
+    """Judges the days of one driver in one country, each against the rule in force on it.
+
+    Every question (status, latest exit, plan) is asked of a *timeline*: the recorded stays as intervals,
+    possibly changed by a hypothesis (staying on, a planned trip). ``first_stop`` is the single place that
+    decides whether a day is lawful.
+    """
+
+    def __init__(self, *, rules: Sequence[Rule], country: str, driver: DriverFacts) -> None:
         self.rules = rules
         self.country = country
         self.driver = driver
-        self.stays = stays
         self._rule_cache: dict[date, Rule | None] = {}
 
     def rule(self, day: date) -> Rule | None:
@@ -331,18 +364,10 @@ class _Assessor:
             self._rule_cache[day] = rule_in_force(rules=self.rules, country=self.country, driver=self.driver, day=day)
         return self._rule_cache[day]
 
-    def presence(self, zone: frozenset[str], *, until: date, extra: tuple[date, date] | None = None) -> Presence:
-        intervals = _intervals(self.stays, zone, until)
-        if extra is not None:
-            intervals.append((extra[0].toordinal(), extra[1].toordinal()))
-        return Presence(intervals)
-
     @staticmethod
     def excess(presence: Presence, day: date, rule: Rule) -> tuple[int, tuple[str, ...]]:
-        """Days over the rule on ``day`` (0 when it complies) and the reasons; ``day`` must be a day of stay."""
-        over: list[tuple[int, str]] = []
-        used = presence.count(rule.window_start(day), day)
-        over.append((used - rule.limit_days, REASON_OVER_LIMIT))
+        """Days over ``rule`` on ``day`` (0 when it complies) and the reasons; ``day`` must be a day of stay."""
+        over: list[tuple[int, str]] = [(presence.count(rule.window_start(day), day) - rule.limit_days, REASON_OVER_LIMIT)]
         start = presence.stay_start(day)
         if start is not None:
             run = (day - start).days + 1
@@ -355,22 +380,61 @@ class _Assessor:
             return 0, ()
         return worst, tuple(reason for amount, reason in over if amount > 0)
 
-    def longest_from(self, presence_for: Callable[[frozenset[str]], Presence], first: date, limit: int) -> int:
-        """How many consecutive days from ``first`` comply, with the driver present on all of them (≤ limit).
+    def first_stop(
+        self, timeline: Sequence[Interval], first: date, last: date, *, vouch_from: date
+    ) -> tuple[date | None, tuple[str, ...]]:
+        """The first day in [first, last] (days of one continuous stay in the country) that breaks its rule, or,
+        from ``vouch_from`` on, has no rule at all; None when there is none. With the reasons it breaks.
 
-        ``presence_for(zone)`` gives the days of stay in a zone including the days being tried.
+        Walking a stay from its first day makes an overstay last: every day after the first unlawful one is
+        unlawful too, whatever rule or year follows.
         """
-        cache: dict[frozenset[str], Presence] = {}
-        for offset in range(limit):
-            day = first + timedelta(days=offset)
+        presences: dict[frozenset[str], Presence] = {}
+        day = first
+        while day <= last:
             rule = self.rule(day)
             if rule is None:
+                if day >= vouch_from:
+                    return day, ()
+            else:
+                zone = rule.host_countries
+                if zone not in presences:
+                    presences[zone] = Presence((start, end) for country, start, end in timeline if country in zone)
+                amount, reasons = self.excess(presences[zone], day, rule)
+                if amount > 0:
+                    return day, reasons
+            day += timedelta(days=1)
+        return None, ()
+
+    def longest_stay(self, *, stays: Sequence[Stay], entry: date, limit: int) -> int:
+        """How many days from ``entry`` on (at most ``limit``) the driver may stay, present on each of them.
+
+        Days recorded before ``entry`` count; a stay that covers ``entry`` (still open, or left that very day)
+        goes on into this one; what is recorded from ``entry`` on is replaced by the hypothesis.
+        """
+        if self.rule(entry) is None:
+            return 0
+        last = entry + timedelta(days=limit - 1)
+        began = entry
+        timeline: list[Interval] = []
+        for stay in stays:
+            if stay.entry >= entry:
                 continue
-            if rule.host_countries not in cache:
-                cache[rule.host_countries] = presence_for(rule.host_countries)
-            if self.excess(cache[rule.host_countries], day, rule)[0] > 0:
-                return offset
-        return limit
+            covers = stay.exit is None or stay.exit >= entry
+            if covers and stay.country == self.country:
+                began = min(began, stay.entry)
+                continue
+            end = entry - timedelta(days=1) if covers else stay.exit
+            timeline.append((stay.country, stay.entry.toordinal(), end.toordinal()))  # type: ignore[union-attr]
+        timeline.append((self.country, began.toordinal(), last.toordinal()))
+        stop, _ = self.first_stop(timeline, began, last, vouch_from=entry)
+        if stop is None:
+            return limit
+        return max(0, (stop - entry).days)
+
+
+def _timeline(stays: Iterable[Stay], *, open_until: date) -> list[Interval]:
+    return [(stay.country, stay.entry.toordinal(), (stay.exit or open_until).toordinal()) for stay in stays]
 
 
 # --- Status ----------------------------------------------------------------------------------------
@@ -383,53 +447,77 @@ def assess_country(
     on: date,
     registry: RegistryState,
     thresholds: Thresholds,
-) -> CountryStatus | None:
-    """The status in ``country`` on ``on``; None when no rule applies to the driver there on that day."""
+) -> CountryStatus:
+    """The status in ``country`` on ``on`` (``rule`` None with a ``rule_missing`` code when no rule applies).
+
+    - ``days_used``: days of stay in the window of the rule in force on ``on``, up to ``on``.
+    - ``latest_exit`` (in the country, lawfully): the last day D such that staying every day until D and leaving
+      on D keeps every day within the rule in force on it; None while the stay is already unlawful.
+    - ``days_left``: in the country, the days after ``on`` until the latest exit (0 when unlawful); out of it,
+      the days a stay entered on ``on`` could last (not counting ``on`` again if the driver was there that day).
+    - ``overstay_days``: the unlawful days of stay in the window and in the current stay.
+    """
+    stays, _ = stays_from_events(events, on=on)
+    in_country = any(stay.country == country and stay.exit is None for stay in stays)
+    own = [stay for stay in stays if stay.country == country]
+    stay_start = Presence((s.entry.toordinal(), (s.exit or on).toordinal()) for s in own).stay_start(
+        max((s.exit or on) for s in own)
+    ) if own else None
     rule = rule_in_force(rules=rules, country=country, driver=driver, day=on)
     if rule is None:
-        return None
-    stays, _ = stays_from_events(events, on=on)
-    assessor = _Assessor(rules=rules, country=country, driver=driver, stays=stays)
-    zone = rule.host_countries
-    presence = assessor.presence(zone, until=on)
+        listed = registry.status == "listed"
+        return CountryStatus(
+            country=country,
+            rule=None,
+            rule_missing=rule_missing_reason(rules=rules, country=country, driver=driver, day=on),
+            in_country=in_country,
+            days_used=None,
+            days_left=None,
+            window_start=None,
+            window_end=None,
+            latest_exit=None,
+            overstay_days=None,
+            risk="listed" if listed else None,
+            risk_reasons=(REASON_REGISTRY_LISTED,) if listed else (),
+            registry=registry,
+            stay_start=stay_start,
+        )
+    judge = _Judge(rules=rules, country=country, driver=driver)
+    timeline = _timeline(stays, open_until=on)
     window_start, window_end = rule.window_start(on), rule.window_end(on)
-    in_country = any(stay.country == country and stay.exit is None for stay in stays)
-    days_used = presence.count(window_start, min(window_end, on))
+    zone_presence = Presence((start, end) for code, start, end in timeline if code in rule.host_countries)
+    days_used = zone_presence.count(window_start, min(window_end, on))
 
-    run = 0
-    if in_country:
-        start = presence.stay_start(on)
-        run = (on - start).days + 1 if start is not None else 0
-    left = [rule.limit_days - days_used]
-    if in_country:
-        left += [cap - run for cap in (rule.continuous_cap_days, rule.per_entry_cap_days) if cap is not None]
-    days_left = max(0, min(left))
-
-    # Overstay: the worst excess on any day of stay in the window so far, each day by its own rule.
+    # Overstay: the unlawful days of each stay that reaches into the window (all of the current stay's).
+    presence = Presence((start, end) for code, start, end in timeline if code == country)
     overstay_days = 0
     over_reasons: set[str] = set()
-    presence_by_zone = {zone: presence}
-    for day in presence.days(window_start, on):
-        day_rule = assessor.rule(day)
-        if day_rule is None:
+    unlawful_today = False
+    for first_ord, last_ord in zip(presence.starts, presence.ends, strict=True):
+        first, last = date.fromordinal(first_ord), min(date.fromordinal(last_ord), on)
+        current = in_country and last == on
+        if last < window_start and not current:
             continue
-        if day_rule.host_countries not in presence_by_zone:
-            presence_by_zone[day_rule.host_countries] = assessor.presence(day_rule.host_countries, until=on)
-        amount, reasons = assessor.excess(presence_by_zone[day_rule.host_countries], day, day_rule)
-        if amount > 0:
-            overstay_days = max(overstay_days, amount)
-            over_reasons.update(reasons)
+        stop, reasons = judge.first_stop(timeline, first, last, vouch_from=date.max)
+        if stop is None:
+            continue
+        counted_from = stop if current else max(stop, window_start)
+        overstay_days += max(0, (last - counted_from).days + 1)
+        over_reasons.update(reasons)
+        unlawful_today = unlawful_today or current
 
     latest_exit: date | None = None
-    if in_country and assessor.excess(presence, on, rule)[0] == 0:
-        # Staying on: the current stay continues from today (same interval, so the continuous stay goes on).
-        staying_on = (on, on + timedelta(days=SEARCH_HORIZON_DAYS))
-        complying = assessor.longest_from(
-            lambda zone_key: assessor.presence(zone_key, until=on, extra=staying_on),
-            on + timedelta(days=1),
-            SEARCH_HORIZON_DAYS,
-        )
-        latest_exit = on + timedelta(days=complying)
+    if in_country:
+        if not unlawful_today:
+            horizon = on + timedelta(days=SEARCH_HORIZON_DAYS)
+            ahead = _timeline(stays, open_until=horizon)
+            current_start = presence.stay_start(on) or on
+            stop, _ = judge.first_stop(ahead, current_start, horizon, vouch_from=on + timedelta(days=1))
+            latest_exit = horizon if stop is None else stop - timedelta(days=1)
+        days_left = (latest_exit - on).days if latest_exit else 0
+    else:
+        longest = judge.longest_stay(stays=stays, entry=on, limit=PLAN_MAX_DAYS)
+        days_left = max(0, longest - 1) if presence.stay_start(on) is not None else longest
 
     risk, reasons = _risk(
         days_left=days_left,
@@ -438,11 +526,6 @@ def assess_country(
         registry=registry,
         thresholds=thresholds,
     )
-    if rule.window == CALENDAR_YEAR:
-        period = str(on.year)
-    else:
-        latest = max((stay.entry for stay in stays if stay.country in zone), default=window_start)
-        period = latest.isoformat()
     return CountryStatus(
         country=country,
         rule=rule,
@@ -456,7 +539,7 @@ def assess_country(
         risk=risk,
         risk_reasons=reasons,
         registry=registry,
-        period=period,
+        stay_start=stay_start,
     )
 
 
@@ -467,7 +550,7 @@ def _risk(
     if registry.status == "listed":
         reasons.append(REASON_REGISTRY_LISTED)
     reasons += sorted(over_reasons)
-    if not over_reasons:
+    if not overstay_days:
         if days_left <= thresholds.high_days:
             reasons.append(REASON_DAYS_LEFT_HIGH)
         elif days_left <= thresholds.watch_days:
@@ -491,6 +574,18 @@ def countries_with_rules(*, rules: Sequence[Rule], driver: DriverFacts, on: date
     return sorted(code for code in codes if rule_in_force(rules=rules, country=code, driver=driver, day=on))
 
 
+def countries_to_assess(*, rules: Sequence[Rule], driver: DriverFacts, events: Sequence[Event], on: date) -> list[str]:
+    """Where the status says something: countries with a rule for the driver, countries of their recorded stays,
+    and, for a driver without citizenship, every host country of a rule in force (to say why nothing is known).
+    Never the driver's own country."""
+    codes = set(countries_with_rules(rules=rules, driver=driver, on=on))
+    codes |= {event.country for event in events if event.on <= on}
+    if not driver.citizenship:
+        codes |= {code for rule in rules if rule.in_force_on(on) for code in rule.host_countries}
+    codes.discard(driver.citizenship)
+    return sorted(codes)
+
+
 def assess(
     *,
     driver: DriverFacts,
@@ -501,16 +596,15 @@ def assess(
     registry_countries: frozenset[str] = frozenset({"RU"}),
     thresholds: Thresholds | None = None,
 ) -> StayStatus:
-    """The contract's <stay status> on ``on``: one entry per country where a rule applies to the driver.
+    """The contract's <stay status> on ``on`` (the host countries' local date).
 
     ``registry`` is the latest check of Russia's registry; it counts for ``registry_countries`` only and a
     ``listed`` result overrides every other risk level there.
     """
     registry = registry or RegistryState()
     thresholds = thresholds or Thresholds()
-    statuses = []
-    for country in countries_with_rules(rules=rules, driver=driver, on=on):
-        status = assess_country(
+    statuses = [
+        assess_country(
             country=country,
             driver=driver,
             events=events,
@@ -519,33 +613,20 @@ def assess(
             registry=registry if country in registry_countries else RegistryState(),
             thresholds=thresholds,
         )
-        if status is not None:
-            statuses.append(status)
+        for country in countries_to_assess(rules=rules, driver=driver, events=events, on=on)
+    ]
     return StayStatus(on=on, countries=tuple(statuses))
 
 
 # --- Planning --------------------------------------------------------------------------------------
-def _max_days(*, assessor: _Assessor, stays_before: Sequence[Stay], entry: date, as_of: date, limit: int) -> int:
-    last = entry + timedelta(days=limit - 1)
-
-    def presence_for(zone: frozenset[str]) -> Presence:
-        # Days of stay known before the trip (an open stay up to as_of); from the entry day on, the trip itself.
-        intervals = _intervals(stays_before, zone, min(as_of, entry - timedelta(days=1)))
-        clipped = [(start, min(end, entry.toordinal() - 1)) for start, end in intervals if start < entry.toordinal()]
-        clipped.append((entry.toordinal(), last.toordinal()))
-        return Presence(clipped)
-
-    return assessor.longest_from(presence_for, entry, limit)
-
-
-def _longest_possible_stay(assessor: _Assessor, first: date, last: date) -> int:
+def _longest_possible_stay(judge: _Judge, first: date, last: date) -> int:
     """An upper bound on any single stay between two dates, from the rules alone (a cheap search cut-off)."""
     bound = 0
     day = first
     while day <= last:
-        rule = assessor.rule(day)
+        rule = judge.rule(day)
         if rule is None:
-            return PLAN_MAX_DAYS  # a day without a rule: no bound
+            return PLAN_MAX_DAYS  # no bound from this day: the search decides
         caps = [cap for cap in (rule.continuous_cap_days, rule.per_entry_cap_days) if cap is not None]
         if rule.window == ROLLING and (rule.window_days or 0) > rule.limit_days:
             caps.append(rule.limit_days)
@@ -569,22 +650,24 @@ def plan(
     """The contract's <plan>: may the driver enter ``country`` on ``entry`` and stay ``days`` days
     (``entry`` is day 1, so the stay's last day is ``entry + days - 1``)?
 
-    Known days of stay are those before ``entry`` (an open stay counts up to ``as_of``). ``max_days`` is the
+    History is what is recorded up to ``as_of``. A stay that covers ``entry`` (the driver is still in the country,
+    or leaves on that very day) goes on into the planned one: it is one continuous stay. ``max_days`` is the
     longest stay allowed entering on ``entry`` (at most 365); ``earliest_entry`` the first date on or after
-    ``entry`` from which ``days`` days are allowed, None when no date within two years allows it.
+    ``entry`` from which ``days`` days are allowed, None when no date within two years allows it. With no rule on
+    the entry day, ``rule_missing`` says why and the plan is not allowed.
     """
     stays, _ = stays_from_events(events, on=as_of)
-    assessor = _Assessor(rules=rules, country=country, driver=driver, stays=stays)
-    max_days = _max_days(assessor=assessor, stays_before=stays, entry=entry, as_of=as_of, limit=PLAN_MAX_DAYS)
+    judge = _Judge(rules=rules, country=country, driver=driver)
+    max_days = judge.longest_stay(stays=stays, entry=entry, limit=PLAN_MAX_DAYS)
     earliest: date | None = None
     if max_days >= days:
         earliest = entry
-    elif days > _longest_possible_stay(assessor, entry, entry + timedelta(days=SEARCH_HORIZON_DAYS + days)):
+    elif days > _longest_possible_stay(judge, entry, entry + timedelta(days=SEARCH_HORIZON_DAYS + days)):
         earliest = None  # no rule in the horizon allows a stay that long, whatever the history
     else:
         for offset in range(1, SEARCH_HORIZON_DAYS + 1):
             candidate = entry + timedelta(days=offset)
-            if _max_days(assessor=assessor, stays_before=stays, entry=candidate, as_of=as_of, limit=days) >= days:
+            if judge.longest_stay(stays=stays, entry=candidate, limit=days) >= days:
                 earliest = candidate
                 break
     return Plan(
@@ -594,4 +677,5 @@ def plan(
         allowed=days <= max_days,
         max_days=max_days,
         earliest_entry=earliest,
+        rule_missing=rule_missing_reason(rules=rules, country=country, driver=driver, day=entry),
     )

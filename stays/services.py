@@ -320,7 +320,8 @@ def stay_status_store(*, driver: Driver, status: domain.StayStatus, computed_at:
             str(snapshot.country): snapshot
             for snapshot in StayStatusSnapshot.objects.select_for_update().filter(driver=driver)
         }
-        for item in status.countries:
+        assessed_countries = [item for item in status.countries if item.rule is not None]
+        for item in assessed_countries:
             before = previous.get(item.country)
             StayStatusSnapshot.objects.update_or_create(
                 driver=driver,
@@ -339,7 +340,9 @@ def stay_status_store(*, driver: Driver, status: domain.StayStatus, computed_at:
             )
             if item.risk_rank <= (before.risk_rank if before else 0):
                 continue
-            key = f"stay:{driver.pk}:{item.country}:{item.risk}:{item.period}"
+            # One notification per level per stay (the stay's first day names it).
+            stay = item.stay_start.isoformat() if item.stay_start else "none"
+            key = f"stay:{driver.pk}:{item.country}:{item.risk}:{stay}"
             notification = _notify(
                 key=key, audience="driver", driver=driver, status=item, language=driver.language, on=status.on
             )
@@ -356,7 +359,7 @@ def stay_status_store(*, driver: Driver, status: domain.StayStatus, computed_at:
                 )
                 if notification:
                     created.append(notification)
-        assessed = [item.country for item in status.countries]
+        assessed = [item.country for item in assessed_countries]
         StayStatusSnapshot.objects.filter(driver=driver).exclude(country__in=assessed).delete()
         for notification in created:
             transaction.on_commit(lambda notification=notification: notification_push(notification=notification))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -64,6 +66,23 @@ def _day(value):
     return value.isoformat() if value else None
 
 
+# The dates the stay endpoints accept: anything else is a client's mistake (400), never a 500.
+FIRST_DATE = date(2000, 1, 1)
+LAST_DATE = date(2100, 12, 31)
+
+
+class StayDateField(serializers.DateField):
+    """A calendar date between 2000-01-01 and 2100-12-31."""
+
+    default_error_messages = {"out_of_range": _("Enter a date between 2000-01-01 and 2100-12-31.")}
+
+    def to_internal_value(self, value):
+        day = super().to_internal_value(value)
+        if not FIRST_DATE <= day <= LAST_DATE:
+            self.fail("out_of_range")
+        return day
+
+
 @extend_schema_serializer(component_name="StayRuleRef")
 class StayRuleSerializer(serializers.Serializer):
     limit_days = serializers.IntegerField()
@@ -81,17 +100,37 @@ class RegistrySerializer(serializers.Serializer):
 @extend_schema_serializer(component_name="StayCountryStatus")
 class StayCountrySerializer(serializers.Serializer):
     country = serializers.CharField()
-    rule = StayRuleSerializer()
-    in_country = serializers.BooleanField()
-    days_used = serializers.IntegerField()
-    days_left = serializers.IntegerField()
-    window_start = serializers.DateField()
-    window_end = serializers.DateField()
-    latest_exit = serializers.DateField(
-        allow_null=True, help_text="While in the country: the last day on which leaving keeps within the limit."
+    rule = StayRuleSerializer(
+        allow_null=True, help_text="The rule applied on the date; null when none applies (see `rule_missing`)."
     )
-    overstay_days = serializers.IntegerField()
-    risk = serializers.ChoiceField(choices=list(domain.RISK_RANK))
+    rule_missing = serializers.ChoiceField(
+        choices=[domain.RULE_MISSING_NO_CITIZENSHIP, domain.RULE_MISSING_NO_RULE],
+        allow_null=True,
+        help_text="Why no rule applies: no_citizenship (set your citizenship), no_rule_for_citizenship (Kezek knows "
+        "no rule for your citizenship there). Then the counts are null: Kezek says nothing rather than guess.",
+    )
+    in_country = serializers.BooleanField()
+    days_used = serializers.IntegerField(allow_null=True, help_text="Days of stay in the window up to the date.")
+    days_left = serializers.IntegerField(
+        allow_null=True,
+        help_text="In the country: the days you may still stay after this date (up to `latest_exit`). Out of it: how "
+        "long a stay entered on this date could last. Every later day is judged by the rule in force on it, so a "
+        "regime or rule that ends, or a cap that binds, before then already counts.",
+    )
+    window_start = serializers.DateField(allow_null=True)
+    window_end = serializers.DateField(allow_null=True)
+    latest_exit = serializers.DateField(
+        allow_null=True,
+        help_text="While in the country: the last day you may leave on and keep within the limit (the exit day "
+        "counts as a day of stay, and so do days in the exit queue: be through it by the end of that day). Null when "
+        "the limit is already broken: leave now.",
+    )
+    overstay_days = serializers.IntegerField(
+        allow_null=True,
+        help_text="Days stayed beyond a limit, in the window and in the current stay. A stay that broke a limit "
+        "stays unlawful until you leave: neither 1 January nor a new rule cures it.",
+    )
+    risk = serializers.ChoiceField(choices=list(domain.RISK_RANK), allow_null=True)
     risk_reasons = serializers.ListField(
         child=serializers.CharField(),
         help_text="Codes: registry_listed, over_limit, over_continuous_cap, over_per_entry_cap, "
@@ -103,7 +142,7 @@ class StayCountrySerializer(serializers.Serializer):
 class StayStatusApi(APIView):
     @extend_schema_serializer(component_name="StayStatusQuery")
     class QuerySerializer(serializers.Serializer):
-        on = serializers.DateField(required=False, help_text="YYYY-MM-DD; default today (UTC).")
+        on = StayDateField(required=False, help_text="YYYY-MM-DD; default today (UTC).")
 
     @extend_schema_serializer(component_name="StayStatus")
     class OutputSerializer(serializers.Serializer):
@@ -123,12 +162,15 @@ class StayStatusApi(APIView):
                             "window": item.rule.window,
                             "window_days": item.rule.window_days if item.rule.window == domain.ROLLING else None,
                             "source": item.rule.source,
-                        },
+                        }
+                        if item.rule
+                        else None,
+                        "rule_missing": item.rule_missing,
                         "in_country": item.in_country,
                         "days_used": item.days_used,
                         "days_left": item.days_left,
-                        "window_start": item.window_start.isoformat(),
-                        "window_end": item.window_end.isoformat(),
+                        "window_start": _day(item.window_start),
+                        "window_end": _day(item.window_end),
                         "latest_exit": _day(item.latest_exit),
                         "overstay_days": item.overstay_days,
                         "risk": item.risk,
@@ -169,7 +211,7 @@ class StayEventListApi(APIView):
     class InputSerializer(serializers.Serializer):
         country = CountryField(help_text="ISO 3166-1 alpha-2, e.g. RU.")
         kind = serializers.ChoiceField(choices=StayEvent.Kind.choices)
-        date = serializers.DateField(help_text="YYYY-MM-DD; not in the future.")
+        date = StayDateField(help_text="YYYY-MM-DD; not in the future.")
         crossing = serializers.SlugField(required=False, allow_null=True, help_text="Crossing slug (optional).")
 
         def validate_crossing(self, slug):
@@ -241,7 +283,7 @@ class StayPlanApi(APIView):
     @extend_schema_serializer(component_name="StayPlanQuery")
     class QuerySerializer(serializers.Serializer):
         country = CountryField(help_text="ISO 3166-1 alpha-2, e.g. RU.")
-        entry = serializers.DateField(help_text="YYYY-MM-DD: the planned entry day (day 1 of the stay).")
+        entry = StayDateField(help_text="YYYY-MM-DD: the planned entry day (day 1 of the stay).")
         days = serializers.IntegerField(min_value=1, max_value=domain.PLAN_MAX_DAYS, help_text="1 to 365.")
 
     @extend_schema_serializer(component_name="StayPlan")
@@ -258,10 +300,21 @@ class StayPlanApi(APIView):
             help_text="First date on or after `entry` from which a stay of `days` is allowed; null when no date "
             "within two years allows it (e.g. longer than any continuous stay may be).",
         )
+        rule_missing = serializers.ChoiceField(
+            choices=[domain.RULE_MISSING_NO_CITIZENSHIP, domain.RULE_MISSING_NO_RULE],
+            allow_null=True,
+            help_text="Set when no rule applies on the entry day (then `allowed` is false): Kezek does not guess.",
+        )
 
     @extend_schema(
         operation_id="stays_plan",
         summary="May I enter on a date and stay N days?",
+        description=(
+            "The entry day is day 1. If you are still in the country on the entry day (or leave and come back that "
+            "same day), the plan goes on with your current stay: it is one stay, and its days and caps count. "
+            "Record your exit first to plan the next trip. Every day of the stay is judged by the rule in force on "
+            "it. With no rule for you on the entry day the answer is never `allowed` (see `rule_missing`)."
+        ),
         parameters=[QuerySerializer],
         responses={200: OutputSerializer, 400: VALIDATION, 401: UNAUTHENTICATED},
     )

@@ -38,6 +38,7 @@ def test_a_stay_within_the_days_left_is_allowed(driver_client):
         "allowed": True,
         "max_days": 30,
         "earliest_entry": "2025-06-10",
+        "rule_missing": None,
     }
 
 

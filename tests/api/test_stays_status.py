@@ -40,6 +40,7 @@ def test_status_on_a_date_counts_days_inclusively(driver_client, driver):
             "window_days": None,
             "source": StayRule.objects.get(limit_days=90, window="calendar_year", active=True).source,
         },
+        "rule_missing": None,
         "in_country": True,
         "days_used": 43,
         "days_left": 0,

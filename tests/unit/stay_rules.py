@@ -60,6 +60,17 @@ KZ_OTHER = Rule(
     per_entry_cap_days=30,
     effective_from=date(2023, 1, 27),
 )
+KZ_CHINA = Rule(
+    id=7,
+    name="KZ citizens of China: 30 per entry, 90 in 180",
+    host_countries=frozenset({"KZ"}),
+    citizenships=frozenset({"CN"}),
+    limit_days=90,
+    window=ROLLING,
+    window_days=180,
+    per_entry_cap_days=30,
+    effective_from=date(2023, 11, 10),
+)
 UNION_STATE = Rule(
     id=6,
     name="RU+BY Union State zone",
@@ -72,4 +83,4 @@ UNION_STATE = Rule(
     active=False,
 )
 
-SEEDED = (RU_CALENDAR_2025, RU_ROLLING_BEFORE_2025, RU_RUID, KZ_EAEU_ROLLING, KZ_OTHER, UNION_STATE)
+SEEDED = (RU_CALENDAR_2025, RU_ROLLING_BEFORE_2025, RU_RUID, KZ_EAEU_ROLLING, KZ_OTHER, KZ_CHINA, UNION_STATE)

@@ -173,9 +173,10 @@ def test_latest_exit_across_the_change_follows_each_days_rule():
     result = status(events, date(2024, 12, 28))
 
     assert result.days_used == 86
-    assert result.days_left == 4
     # 29-31 December comply with 90/180 (87, 88, 89); from 1 January the calendar rule and its 90-day cap.
     assert result.latest_exit == date(2025, 3, 27)
+    # Days left are the days until that latest exit: one answer, not the old window's arithmetic.
+    assert result.days_left == 89
 
 
 # --- Kazakhstan ------------------------------------------------------------------------------------
@@ -286,13 +287,14 @@ def test_plan_over_new_year_is_bounded_by_the_continuous_cap():
     assert result.earliest_entry is None  # no stay may be longer than 90 days
 
 
-def test_plan_in_a_country_without_a_rule_allows_a_whole_year():
+def test_plan_in_a_country_without_a_rule_is_never_allowed():
     result = plan(
         country="KZ", entry=date(2025, 6, 1), days=200, driver=KAZAKH, events=[], rules=SEEDED,
         as_of=date(2025, 6, 1),
     )  # fmt: skip
 
-    assert (result.allowed, result.max_days) == (True, 365)
+    assert (result.allowed, result.max_days, result.earliest_entry) == (False, 0, None)
+    assert result.rule_missing == "no_rule_for_citizenship"
 
 
 # --- event sequences -------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def histories(draw):
 
 
 def domain_view(events, person):
-    facts = domain.Driver(
+    facts = domain.DriverFacts(
         citizenship=person.citizenship,
         regimes=tuple(domain.Regime(regime=name, valid_from=a, valid_to=b) for name, a, b in person.regimes),
     )
