@@ -29,7 +29,7 @@ host country's own calendar (the caller picks the local date; this module never 
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -367,7 +367,9 @@ class _Judge:
     @staticmethod
     def excess(presence: Presence, day: date, rule: Rule) -> tuple[int, tuple[str, ...]]:
         """Days over ``rule`` on ``day`` (0 when it complies) and the reasons; ``day`` must be a day of stay."""
-        over: list[tuple[int, str]] = [(presence.count(rule.window_start(day), day) - rule.limit_days, REASON_OVER_LIMIT)]
+        over: list[tuple[int, str]] = [
+            (presence.count(rule.window_start(day), day) - rule.limit_days, REASON_OVER_LIMIT)
+        ]
         start = presence.stay_start(day)
         if start is not None:
             run = (day - start).days + 1
@@ -460,9 +462,13 @@ def assess_country(
     stays, _ = stays_from_events(events, on=on)
     in_country = any(stay.country == country and stay.exit is None for stay in stays)
     own = [stay for stay in stays if stay.country == country]
-    stay_start = Presence((s.entry.toordinal(), (s.exit or on).toordinal()) for s in own).stay_start(
-        max((s.exit or on) for s in own)
-    ) if own else None
+    stay_start = (
+        Presence((s.entry.toordinal(), (s.exit or on).toordinal()) for s in own).stay_start(
+            max((s.exit or on) for s in own)
+        )
+        if own
+        else None
+    )
     rule = rule_in_force(rules=rules, country=country, driver=driver, day=on)
     if rule is None:
         listed = registry.status == "listed"

@@ -5,8 +5,9 @@ Citizenship groups seeded (ISO alpha-2):
 - Russia, visa-free foreigners: KZ, KG, UZ, TJ, AM, AZ, MD. Belarus is left out on purpose: under the Union
   State treaties Belarusian citizens have no 90-day limit in Russia. Russian citizens are never limited at home.
 - Kazakhstan, EAEU citizens: RU, BY, KG, AM.
-- Kazakhstan, other visa-free foreigners: UZ, TJ, AZ, MD, UA (the CIS countries with visa-free entry). Other
-  nationalities (e.g. China since the 2023 agreement) are added by an operator with their own source.
+- Kazakhstan, other visa-free foreigners: UZ, TJ, AZ, MD, UA (the CIS countries with visa-free entry) from
+  2023-01-27, and citizens of China from 2023-11-10 (the KZ–CN mutual visa exemption agreement; the same terms, as
+  their own rule because it starts on its own date; added to existing databases by ``stays/0005``).
 """
 
 import datetime
@@ -14,10 +15,29 @@ import datetime
 RU_LAW_URL = "https://www.consultant.ru/document/cons_doc_LAW_37868/"
 KZ_RULES_URL = "https://adilet.zan.kz/rus/docs/P1200000148"
 RUID_NEWS_URL = "https://www.interfax.ru/"
+KZ_LEGAL_ACTS_URL = "https://adilet.zan.kz/"
 
 RU_VISA_FREE = ["AM", "AZ", "KG", "KZ", "MD", "TJ", "UZ"]
 KZ_EAEU = ["AM", "BY", "KG", "RU"]
 KZ_OTHER_VISA_FREE = ["AZ", "MD", "TJ", "UA", "UZ"]
+
+CHINA_IN_KAZAKHSTAN = {
+    "name": "KZ: citizens of China, 30 days per entry and 90 days in any 180-day period",
+    "host_countries": ["KZ"],
+    "citizenships": ["CN"],
+    "limit_days": 90,
+    "window": "rolling",
+    "window_days": 180,
+    "per_entry_cap_days": 30,
+    "effective_from": datetime.date(2023, 11, 10),
+    "source": KZ_LEGAL_ACTS_URL,
+    "source_note": (
+        "Agreement between the Republic of Kazakhstan and the People's Republic of China on mutual visa "
+        "exemption, in force 10 Nov 2023: visa-free stays of up to 30 days per entry and 90 days in any 180-day "
+        "period, the terms of the other visa-free foreigners. Replace the link with the agreement's page."
+    ),
+    "active": True,
+}
 
 SEED_RULES = [
     {
@@ -83,6 +103,7 @@ SEED_RULES = [
         "source_note": "Rules of entry and stay of immigrants in the Republic of Kazakhstan, amended January 2023.",
         "active": True,
     },
+    CHINA_IN_KAZAKHSTAN,
     {
         "name": "RU+BY Union State zone: days in Russia and Belarus summed, 90 per calendar year",
         "host_countries": ["BY", "RU"],

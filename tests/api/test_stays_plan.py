@@ -79,3 +79,12 @@ def test_each_bad_parameter_is_refused_by_name(driver_client, query, fields):
 
 def test_without_a_token_the_answer_is_401(api_client):
     assert api_client.get(URL, {"country": "RU", "entry": "2025-06-10", "days": 5}).status_code == 401
+
+
+@pytest.mark.parametrize("entry", ["0001-01-01", "9999-12-31"])
+def test_an_entry_outside_2000_to_2100_is_a_client_mistake(driver_client, entry):
+    response = driver_client.get(URL, {"country": "RU", "entry": entry, "days": 30})
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "validation_error"
+    assert "entry" in response.json()["errors"]

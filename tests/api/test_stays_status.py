@@ -93,3 +93,43 @@ def test_a_bad_date_is_refused(driver_client, value):
 
 def test_without_a_token_the_answer_is_401(api_client):
     assert api_client.get(URL).status_code == 401
+
+
+@pytest.mark.parametrize("on", ["0001-01-01", "1999-12-31", "2101-01-01", "9999-12-31"])
+def test_a_date_outside_2000_to_2100_is_a_client_mistake(driver_client, driver, on):
+    record(driver, "RU", "entry", date(2025, 11, 15))
+
+    response = driver_client.get(URL, {"on": on})
+
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["code"] == "validation_error"
+    assert "on" in response.json()["errors"]
+
+
+@time_machine.travel("2025-06-20 09:00Z", tick=False)
+def test_a_chinese_driver_in_kazakhstan_is_held_to_the_visa_free_rule_seeded_with_its_source(driver_client, driver):
+    driver.citizenship = "CN"
+    driver.save(update_fields=["citizenship"])
+    record(driver, "KZ", "entry", date(2025, 6, 1))
+
+    body = driver_client.get(URL, {"on": "2025-06-20"}).json()
+
+    [kazakhstan] = [item for item in body["countries"] if item["country"] == "KZ"]
+    rule = StayRule.objects.get(citizenships=["CN"])
+    assert rule.effective_from == date(2023, 11, 10) and "visa exemption" in rule.source_note
+    assert kazakhstan["rule"]["limit_days"] == 90
+    assert (kazakhstan["days_used"], kazakhstan["days_left"], kazakhstan["latest_exit"]) == (20, 10, "2025-06-30")
+
+
+@time_machine.travel("2025-06-20 09:00Z", tick=False)
+def test_a_driver_without_citizenship_is_told_why_nothing_is_known(driver_client, driver):
+    driver.citizenship = ""
+    driver.save(update_fields=["citizenship"])
+    record(driver, "RU", "entry", date(2025, 6, 1))
+
+    body = driver_client.get(URL, {"on": "2025-06-20"}).json()
+
+    [russia] = [item for item in body["countries"] if item["country"] == "RU"]
+    assert (russia["rule"], russia["rule_missing"], russia["risk"]) == (None, "no_citizenship", None)
+    assert (russia["days_left"], russia["latest_exit"], russia["in_country"]) == (None, None, True)
