@@ -120,9 +120,14 @@ def _calendar(status: domain.CountryStatus, stays: list[domain.Stay], on: date) 
     )
 
 
+def _assessed(overview: DriverStayOverview) -> list[domain.CountryStatus]:
+    """The countries where a rule applies (the others say only why none does: ``no_rule_reason``)."""
+    return [status for status in overview.status.countries if status.rule is not None]
+
+
 def _summary(overview: DriverStayOverview) -> list[dict]:
     cards = []
-    for status in overview.status.countries:
+    for status in _assessed(overview):
         cards.append(
             {
                 "status": status,
@@ -140,7 +145,7 @@ def _summary(overview: DriverStayOverview) -> list[dict]:
 
 
 def _plan(request: HttpRequest, overview: DriverStayOverview) -> dict:
-    countries_offered = [item.country for item in overview.status.countries] or ["RU"]
+    countries_offered = [item.country for item in _assessed(overview)] or ["RU"]
     country = request.GET.get("plan_country") or ("RU" if "RU" in countries_offered else countries_offered[0])
     entry = parse_date(request.GET.get("plan_entry") or "") or overview.on
     try:
@@ -188,7 +193,7 @@ def driver_page_context(request: HttpRequest, *, driver, on: date) -> dict:
         "plan": _plan(request, overview),
         "record_url": _record_url(driver.pk),
         "no_rule_reason": ""
-        if overview.status.countries
+        if _assessed(overview)
         else (
             _("No citizenship is recorded for this driver, so no stay rule can be applied.")
             if not overview.driver.citizenship

@@ -89,7 +89,15 @@ def test_registry_checks_and_regimes_are_listed_readably(dispatcher_client, kaza
     assert "application approved" in html
 
 
+def test_inline_plan_while_in_the_country_goes_on_with_the_current_stay(dispatcher_client, kazakh_driver):
+    result = page(dispatcher_client, kazakh_driver, "?plan_country=RU&plan_entry=2026-07-10&plan_days=20")
+
+    # In Russia since 2 May with no exit recorded: by 10 July the 90 days of 2026 are long used.
+    assert result.context["driver_page"]["plan"]["result"].allowed is False
+
+
 def test_inline_plan_says_allowed_or_the_earliest_entry(dispatcher_client, kazakh_driver):
+    StayEvent.objects.create(driver=kazakh_driver, country="RU", kind="exit", date=date(2026, 6, 1), source="driver")
     short = page(dispatcher_client, kazakh_driver, "?plan_country=RU&plan_entry=2026-07-10&plan_days=20")
     long = page(dispatcher_client, kazakh_driver, "?plan_country=RU&plan_entry=2026-07-10&plan_days=60")
 
