@@ -31,6 +31,7 @@ from carriers.models import Carrier, Driver, Notification
 from carriers.services import notifications_mark_read
 from queues.models import Crossing
 from stays.domain import PLAN_MAX_DAYS
+from workplace.alerts import alert_shown
 from workplace.charts import ChartLabels, ChartPoint, wait_chart_svg
 from workplace.corridor_map import MapCrossing, MapLabels, corridor_map_svg
 from workplace.selectors import (
@@ -39,6 +40,7 @@ from workplace.selectors import (
     PLANNER_SORTS,
     QueueDashboardRow,
     TripQuery,
+    dispatcher_alert_facts,
     dispatcher_notification_list,
     dispatcher_notification_unread_count,
     exit_queue_get,
@@ -384,7 +386,8 @@ def _visible_notifications(request: HttpRequest):
 
 
 def alerts_inbox(request: HttpRequest, *, site) -> HttpResponse:
-    """The carrier's dispatcher notifications, newest first; unread ones highlighted."""
+    """The carrier's dispatcher notifications, newest first; unread ones highlighted; each rendered in the
+    reader's language from its facts, timed in its country's zone, and marked active or resolved."""
     visible = _visible_notifications(request)
     unread_only = request.GET.get("unread") == "1"
     page = Paginator(
@@ -395,10 +398,12 @@ def alerts_inbox(request: HttpRequest, *, site) -> HttpResponse:
         "title": _("Alerts"),
         "page": page,
         "notifications": [
-            {"notification": notification, "driver_url": _driver_change_url(notification.driver_id)}
-            if notification.driver_id
-            else {"notification": notification, "driver_url": None}
-            for notification in page.object_list
+            {
+                "notification": notification,
+                "shown": alert_shown(facts),
+                "driver_url": _driver_change_url(driver_id) if driver_id else None,
+            }
+            for notification, facts, driver_id in dispatcher_alert_facts(notifications=page.object_list)
         ],
         "unread_only": unread_only,
         "unread_count": dispatcher_notification_unread_count(notifications=visible),

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from carriers.models import Notification
 from carriers.services import notifications_mark_read
-from tests.api.workplace_support import dispatcher_client_fixture  # noqa: F401 - fixture
+from tests.api.workplace_support import dispatcher_client_fixture, snapshot  # noqa: F401 - fixture
+from tests.factories import DriverFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +144,104 @@ def test_mark_read_keeps_the_first_read_time(carrier):
 
     assert changed == 0
     assert Notification.objects.get(pk=notification.pk).read_at == first
+
+
+RAISED_AT = datetime(2026, 3, 10, 21, 30, tzinfo=UTC)
+
+
+def stay_alert(carrier, driver, *, risk: str = "high", days_left: int = 3, key: str = "") -> Notification:
+    """A dispatcher stay alert as the daily check stores it: texts in Russian, facts in ``data``."""
+    notification = Notification.objects.create(
+        audience=Notification.Audience.DISPATCHER,
+        carrier=carrier,
+        kind="stay_risk",
+        level=risk,
+        title=f"{driver.name}: осталось всего {days_left} дн. в Россия",
+        body="Выезжайте не позднее 13.03.2026.",
+        data={
+            "driver_id": driver.pk,
+            "country": "RU",
+            "risk": risk,
+            "risk_reasons": [],
+            "days_left": days_left,
+            "overstay_days": 0,
+            "latest_exit": "2026-03-13",
+            "on": "2026-03-10",
+        },
+        dedupe_key=key or f"stay:{driver.pk}:RU:{risk}",
+    )
+    Notification.objects.filter(pk=notification.pk).update(created_at=RAISED_AT)
+    return notification
+
+
+def test_a_stay_alert_stored_in_russian_reads_in_english_timed_in_moscow_and_active(dispatcher_client, carrier, driver):
+    stay_alert(carrier, driver)
+    snapshot(driver, "high", days_left=3)
+
+    html = dispatcher_client.get(INBOX).content.decode()
+
+    assert "Aidos: only 3 days left in Russia" in html
+    assert "Leave by March 13, 2026 to stay within the limit." in html
+    assert "осталось" not in html
+    assert "2026-03-11 00:30" in html
+    assert "Europe/Moscow (UTC+03:00)" in html
+    assert "kezek-state-active" in html
+    assert "Still active: the driver&#x27;s risk now is high." in html
+    assert f'href="/admin/carriers/driver/{driver.pk}/change/"' in html
+
+
+def test_a_stay_alert_is_resolved_once_the_driver_fell_below_its_level(dispatcher_client, carrier, driver):
+    stay_alert(carrier, driver, risk="high")
+    snapshot(driver, "ok", days_left=60)
+
+    html = dispatcher_client.get(INBOX).content.decode()
+
+    assert "kezek-state-resolved" in html
+    assert "kezek-state-active" not in html
+    assert "Resolved: the driver&#x27;s risk now is ok." in html
+
+
+def test_a_stay_alert_reads_in_russian_and_kazakh_for_those_dispatchers(dispatcher_client, dispatcher, carrier, driver):
+    stay_alert(carrier, driver)
+    snapshot(driver, "high", days_left=3)
+
+    russian = dispatcher_client.get(INBOX, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    dispatcher_client.cookies["django_language"] = "kk"
+    kazakh = dispatcher_client.get(INBOX).content.decode()
+
+    assert "Aidos: Россия — осталось всего 3 дн." in russian
+    assert "Aidos: Ресей — небәрі 3 күн қалды" in kazakh
+    assert "Всё ещё в силе" in russian
+    assert "Әлі күшінде" in kazakh
+
+
+def test_an_alert_on_a_driver_now_with_another_carrier_names_and_links_nobody(
+    dispatcher_client, carrier, other_carrier
+):
+    moved = DriverFactory(carrier=other_carrier, name="Moved Away")
+    stay_alert(carrier, moved)
+    snapshot(moved, "ok", days_left=60)
+
+    html = dispatcher_client.get(INBOX).content.decode()
+
+    assert f"/admin/carriers/driver/{moved.pk}/" not in html
+    assert "kezek-state-" not in html
+    assert "Moved Away: осталось" in html  # the stored text, as the carrier received it
+
+
+def test_the_inbox_costs_the_same_queries_for_one_alert_or_forty(dispatcher_client, carrier):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert dispatcher_client.get(INBOX).status_code == 200
+        return len(queries)
+
+    first = DriverFactory(carrier=carrier)
+    stay_alert(carrier, first)
+    snapshot(first, "high", days_left=3)
+    one = count()
+    for index in range(39):
+        driver = DriverFactory(carrier=carrier)
+        stay_alert(carrier, driver, key=f"many:{index}")
+        snapshot(driver, "high", days_left=3)
+
+    assert count() == one
