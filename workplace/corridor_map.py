@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["WAIT_BANDS", "MapCrossing", "MapLabels", "corridor_map_svg", "wait_band"]
+__all__ = ["WAIT_BANDS", "MapCrossing", "MapLabels", "corridor_map_svg", "place_label", "wait_band"]
 
 # (upper bound in minutes, band name, colour); a wait at or above the last bound is "severe".
 WAIT_BANDS: tuple[tuple[float, str, str], ...] = (
@@ -24,6 +24,29 @@ WAIT_BANDS: tuple[tuple[float, str, str], ...] = (
     (math.inf, "severe", "#b3261e"),
 )
 NO_ESTIMATE_COLOUR = "#9e9e9e"
+CHAR_WIDTH = 6.4  # an 11 px sans-serif letter, generously (Cyrillic capitals are wide)
+TEXT_HEIGHT = 11.0
+Box = tuple[float, float, float, float]  # left, top, right, bottom
+# Where a name may go around its dot, in order of preference: (dx, dy of the baseline, text-anchor).
+LABEL_OFFSETS: tuple[tuple[float, float, str], ...] = (
+    (0, -10, "middle"),
+    (0, 19, "middle"),
+    (10, 4, "start"),
+    (-10, 4, "end"),
+    (8, -8, "start"),
+    (-8, -8, "end"),
+    (8, 16, "start"),
+    (-8, 16, "end"),
+    (0, -22, "middle"),
+    (0, 31, "middle"),
+    (12, -20, "start"),
+    (-12, -20, "end"),
+    (12, 28, "start"),
+    (-12, 28, "end"),
+)
+BORDER_NAME_OFFSETS: tuple[tuple[float, float, str], ...] = tuple(
+    (dx, dy + 14 if dy > 0 else dy - 14, anchor) for dx, dy, anchor in LABEL_OFFSETS
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +81,47 @@ def wait_band(minutes: float | None) -> str:
     return next(name for bound, name, _colour in WAIT_BANDS if minutes < bound)
 
 
+def _label_box(x: float, y: float, text: str, anchor: str) -> Box:
+    width = CHAR_WIDTH * len(text)
+    left = x - width / 2 if anchor == "middle" else (x if anchor == "start" else x - width)
+    return (left, y - TEXT_HEIGHT + 1, left + width, y + 3)
+
+
+def _overlap(a: Box, b: Box) -> float:
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+
+def place_label(
+    *,
+    x: float,
+    y: float,
+    text: str,
+    taken: list[Box],
+    bounds: Box,
+    offsets: Sequence[tuple[float, float, str]] = LABEL_OFFSETS,
+) -> tuple[float, float, str]:
+    """The baseline point and text-anchor of ``text`` beside the dot at (``x``, ``y``): the first of ``offsets``
+    whose box stays inside ``bounds`` and overlaps nothing in ``taken``, else the one overlapping least. The chosen
+    box is added to ``taken``."""
+    best: tuple[float, tuple[float, float, str], Box] | None = None
+    for dx, dy, anchor in offsets:
+        box = _label_box(x + dx, y + dy, text, anchor)
+        outside = (
+            max(0.0, bounds[0] - box[0])
+            + max(0.0, box[2] - bounds[2])
+            + max(0.0, bounds[1] - box[1])
+            + max(0.0, box[3] - bounds[3])
+        )
+        cost = sum(_overlap(box, other) for other in taken) + outside * 100
+        if best is None or cost < best[0]:
+            best = (cost, (round(x + dx, 1), round(y + dy, 1), anchor), box)
+        if cost == 0:
+            break
+    assert best is not None
+    taken.append(best[2])
+    return best[1]
+
+
 def _colour(band: str) -> str:
     return next((colour for _bound, name, colour in WAIT_BANDS if name == band), NO_ESTIMATE_COLOUR)
 
@@ -72,8 +136,8 @@ def corridor_map_svg(
 ) -> str:
     """An SVG sketch of the corridor with every crossing of ``crossings`` placed by its coordinates.
 
-    An empty list draws the frame and the legend only. Labels of crossings closer than a few pixels alternate
-    above and below their dot so neighbours stay readable.
+    An empty list draws the frame and the legend only. Each name takes the first spot around its dot that
+    overlaps no other dot or name (see :func:`place_label`), so neighbours stay readable.
     """
     title_id, desc_id = f"{chart_id}-title", f"{chart_id}-desc"
     if crossings:
@@ -119,6 +183,7 @@ def corridor_map_svg(
 
     # One faint line per border, through its crossings from west to east, named at its western end.
     borders: dict[str, list[MapCrossing]] = defaultdict(list)
+    border_names: list[tuple[str, MapCrossing]] = []
     for crossing in crossings:
         borders["-".join(sorted(crossing.countries))].append(crossing)
     for key, members in sorted(borders.items()):
@@ -129,26 +194,37 @@ def corridor_map_svg(
                 f'<polyline class="kezek-map-border" points="{points}" fill="none" stroke="currentColor" '
                 f'stroke-opacity="0.3" stroke-width="3" stroke-dasharray="6 4"/>'
             )
-        name = labels.borders.get(key, key)
-        first = members[0]
+        border_names.append((labels.borders.get(key, key), members[0]))
+
+    # Labels are placed greedily: every dot is an obstacle first, then the crossings' names (those with a wait
+    # first, then west to east) each take the first free spot around their dot, then the border names.
+    bounds = (0.0, margin / 2, float(width), height - legend_height - 2.0)
+    taken: list[Box] = [(x - 7, y - 7, x + 7, y + 7) for x, y in ((x_of(c.lon), y_of(c.lat)) for c in crossings)]
+    label_at: dict[str, tuple[float, float, str]] = {}
+    for crossing in sorted(crossings, key=lambda c: (c.wait_minutes is None, c.lon, c.lat)):
+        label_at[crossing.slug] = place_label(
+            x=x_of(crossing.lon), y=y_of(crossing.lat), text=crossing.label, taken=taken, bounds=bounds
+        )
+    for name, first in border_names:
+        x, y, anchor = place_label(
+            x=x_of(first.lon), y=y_of(first.lat), text=name, taken=taken, bounds=bounds, offsets=BORDER_NAME_OFFSETS
+        )
         parts.append(
-            f'<text class="kezek-map-border-name" x="{x_of(first.lon)}" y="{y_of(first.lat) + 30}" '
+            f'<text class="kezek-map-border-name" x="{x}" y="{y}" text-anchor="{anchor}" '
             f'fill="currentColor" fill-opacity="0.55" font-style="italic">{escape(name)}</text>'
         )
 
-    placed: list[tuple[float, float]] = []
     for crossing in sorted(crossings, key=lambda c: (c.lon, c.lat)):
         x, y = x_of(crossing.lon), y_of(crossing.lat)
-        crowded = sum(1 for px, py in placed if abs(px - x) < 70 and abs(py - y) < 24)
-        placed.append((x, y))
-        label_y = y - 9 if crowded % 2 == 0 else y + 17
+        label_x, label_y, anchor = label_at[crossing.slug]
         band = wait_band(crossing.wait_minutes)
         tip = f"{crossing.label}: {crossing.wait_text}" if crossing.wait_text else crossing.label
         parts.append(
             f'<a class="kezek-map-crossing" href="{escape(crossing.href)}" data-crossing="{escape(crossing.slug)}" '
             f'data-band="{band}"><title>{escape(tip)}</title>'
             f'<circle cx="{x}" cy="{y}" r="6" fill="{_colour(band)}" stroke="#fff" stroke-width="1.5"/>'
-            f'<text x="{x}" y="{label_y}" text-anchor="middle" fill="currentColor">{escape(crossing.label)}</text></a>'
+            f'<text x="{label_x}" y="{label_y}" text-anchor="{anchor}" fill="currentColor">'
+            f"{escape(crossing.label)}</text></a>"
         )
 
     legend_y = height - legend_height / 2

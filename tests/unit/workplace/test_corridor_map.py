@@ -101,3 +101,38 @@ def test_names_are_escaped():
 
     assert "<b>" not in svg
     ElementTree.fromstring(svg)  # noqa: S314 - well-formed; the SVG is our own
+
+
+@pytest.mark.parametrize("name_column", ["name_en", "name_ru", "name_kk"])
+def test_no_two_names_on_the_shipped_corridor_overlap(name_column):
+    from queues.catalogue import read_crossings
+    from workplace.corridor_map import _label_box, _overlap
+
+    crossings = [
+        MapCrossing(
+            slug=row["slug"],
+            label=(row[name_column] or row["name_ru"] or row["name_en"]).split(" – ")[0],
+            lat=float(row["lat"]),
+            lon=float(row["lon"]),
+            countries=(row["country_a"], row["country_b"]),
+            wait_minutes=None,
+            wait_text="",
+            href=f"#{row['slug']}",
+        )
+        for row in read_crossings()
+    ]
+
+    root = ElementTree.fromstring(corridor_map_svg(crossings=crossings, labels=LABELS))  # noqa: S314 - our own SVG
+    svg = "{http://www.w3.org/2000/svg}"
+    names = [text for link in root.iter(f"{svg}a") for text in link.iter(f"{svg}text")]
+    names += [text for text in root.iter(f"{svg}text") if text.get("class") == "kezek-map-border-name"]
+    boxes = [_label_box(float(t.get("x")), float(t.get("y")), t.text, t.get("text-anchor")) for t in names]
+
+    assert len(names) == len(crossings) + 3  # every crossing and each border (KZ-RU, CN-KZ, CN-RU) is named
+    clashes = [
+        (names[i].text, names[j].text)
+        for i in range(len(boxes))
+        for j in range(i + 1, len(boxes))
+        if _overlap(boxes[i], boxes[j]) > 0
+    ]
+    assert clashes == []
