@@ -10,6 +10,7 @@ fetches nothing, and takes every word already translated, so it stays free of th
 from __future__ import annotations
 
 import calendar
+import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -25,7 +26,12 @@ MONTH_GAP = 10
 MONTH_WIDTH = COLUMNS * (CELL + GAP)
 GAUGE_TOP = 4
 GAUGE_HEIGHT = 10
+GAUGE_BAR_WIDTH = 240
 MONTHS_TOP = 38
+MONTHS_PER_ROW = 6  # twelve months in two rows of six: readable at the width of the driver page's card
+MONTH_LABEL_SPACE = 18
+BLOCK_HEIGHT = ROWS * (CELL + GAP) + MONTH_LABEL_SPACE
+CHAR_WIDTH = 6.5  # a 10-11 px sans-serif letter, generously
 LEGEND_GAP = 16
 
 INSIDE_COLOUR = "#205067"
@@ -78,9 +84,15 @@ def month_starts(first: date, count: int = 12) -> list[date]:
 
 def _cell_origin(month_index: int, day: int) -> tuple[int, int]:
     column, row = (day - 1) % COLUMNS, (day - 1) // COLUMNS
-    x = month_index * (MONTH_WIDTH + MONTH_GAP) + column * (CELL + GAP)
-    y = MONTHS_TOP + row * (CELL + GAP)
+    block_column, block_row = month_index % MONTHS_PER_ROW, month_index // MONTHS_PER_ROW
+    x = block_column * (MONTH_WIDTH + MONTH_GAP) + column * (CELL + GAP)
+    y = MONTHS_TOP + block_row * BLOCK_HEIGHT + row * (CELL + GAP)
     return x, y
+
+
+def _legend_width(labels: CalendarLabels) -> int:
+    texts = (labels.inside, labels.allowed, labels.today, labels.latest_exit)
+    return sum(CELL + 16 + 7 * len(text) for text in texts)
 
 
 def stay_calendar_svg(*, facts: StripFacts, first_month: date, labels: CalendarLabels, chart_id: str) -> str:
@@ -92,8 +104,11 @@ def stay_calendar_svg(*, facts: StripFacts, first_month: date, labels: CalendarL
     if len(labels.month_names) != 12:
         raise ValueError("month_names must name the twelve months")
     months = month_starts(first_month)
-    width = len(months) * (MONTH_WIDTH + MONTH_GAP) - MONTH_GAP
-    legend_y = MONTHS_TOP + ROWS * (CELL + GAP) + LEGEND_GAP
+    grid_width = MONTHS_PER_ROW * (MONTH_WIDTH + MONTH_GAP) - MONTH_GAP
+    gauge_width = GAUGE_BAR_WIDTH + 8 + math.ceil(CHAR_WIDTH * len(labels.gauge))
+    width = max(grid_width, gauge_width, _legend_width(labels))
+    block_rows = math.ceil(len(months) / MONTHS_PER_ROW)
+    legend_y = MONTHS_TOP + block_rows * BLOCK_HEIGHT - MONTH_LABEL_SPACE + LEGEND_GAP
     height = legend_y + 6
     inside = set(facts.inside)
     allowed: set[date] = set()
@@ -109,9 +124,9 @@ def stay_calendar_svg(*, facts: StripFacts, first_month: date, labels: CalendarL
     ]
     parts.extend(_gauge(facts, labels, width))
     for index, start in enumerate(months):
-        x0, _ = _cell_origin(index, 1)
+        x0, y0 = _cell_origin(index, 1)
         parts.append(
-            f'<text x="{x0}" y="{MONTHS_TOP - 4}" fill="currentColor">'
+            f'<text x="{x0}" y="{y0 - 4}" fill="currentColor">'
             f"{escape(labels.month_names[start.month - 1])} {start.year % 100:02d}</text>"
         )
         for day in range(1, calendar.monthrange(start.year, start.month)[1] + 1):
@@ -123,7 +138,7 @@ def stay_calendar_svg(*, facts: StripFacts, first_month: date, labels: CalendarL
 
 def _gauge(facts: StripFacts, labels: CalendarLabels, width: int) -> list[str]:
     """The days used against the limit: a bar as wide as the limit, filled to the days used (red past it)."""
-    bar_width = min(360, width // 2)
+    bar_width = min(GAUGE_BAR_WIDTH, width // 2)
     parts = [
         f'<rect class="kezek-calendar-limit" x="0" y="{GAUGE_TOP}" width="{bar_width}" height="{GAUGE_HEIGHT}" '
         f'fill="none" stroke="currentColor" stroke-opacity="0.5"/>'

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from xml.etree import ElementTree
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workplace.calendar_strip import CalendarLabels, StripFacts, month_starts, stay_calendar_svg
@@ -114,6 +114,7 @@ def test_twelve_month_names_are_required():
         )
 
 
+@settings(deadline=None)  # drawing a year of squares takes longer than the default 200 ms on a busy machine
 @given(
     first=st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 1, 1)),
     stay=st.integers(min_value=0, max_value=400),
@@ -134,3 +135,24 @@ def test_each_day_inside_the_twelve_months_is_drawn_filled_once(first, stay, off
     )
 
     assert len(cells(svg, "kezek-day-in")) == len(shown)
+
+
+def test_the_twelve_months_lie_in_two_rows_of_six_and_every_word_fits_inside():
+    long_words = CalendarLabels(
+        **{**LABELS.__dict__, "gauge": "использовано 85 из 90 дней, осталось 5", "allowed": "ещё можно оставаться"}
+    )
+    svg = stay_calendar_svg(
+        facts=StripFacts(inside=set(), today=date(2026, 6, 1), days_used=85, limit_days=90),
+        first_month=date(2026, 1, 1),
+        labels=long_words,
+        chart_id="ru",
+    )
+
+    root = ElementTree.fromstring(svg)  # noqa: S314 - our own SVG
+    width = float(root.get("viewBox").split()[2])
+    month_names = [t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text and t.text[-2:].isdigit()]
+    rows = sorted({float(t.get("y")) for t in month_names})
+    assert len(rows) == 2
+    assert [len([t for t in month_names if float(t.get("y")) == y]) for y in rows] == [6, 6]
+    gauge = next(t for t in root.iter("{http://www.w3.org/2000/svg}text") if t.text == long_words.gauge)
+    assert float(gauge.get("x")) + 6.5 * len(gauge.text) <= width
