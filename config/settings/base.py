@@ -112,7 +112,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "kezek"}}
 
 # --- Celery ---------------------------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# In-process tasks still take a producer from the broker pool: "memory://localhost" names the host that kombu
+# would otherwise warn it is assuming.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
