@@ -75,7 +75,17 @@ class JsonFormatter(logging.Formatter):
             "event": redact(record.getMessage()),
             "request_id": getattr(record, "request_id", "-"),
         }
-        for key in ("task_id", "task_name", "task", "queue_id", "driver_id", "status_code"):
+        for key in (
+            "task_id",
+            "task_name",
+            "task",
+            "queue_id",
+            "driver_id",
+            "carrier_id",
+            "notification_id",
+            "audience",
+            "status_code",
+        ):
             if hasattr(record, key):
                 payload[key] = getattr(record, key)
         if record.exc_info:

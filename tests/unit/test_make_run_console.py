@@ -3,10 +3,16 @@ project's default settings in a subprocess (the suite's own settings differ)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
+
+from carriers.models import Notification
+from carriers.push import LoggingPushBackend
+from core.logging import JsonFormatter
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -50,3 +56,25 @@ def test_an_in_process_task_logs_nothing_about_the_broker(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "producer localhost" in result.stdout
     assert "No hostname" not in result.stdout + result.stderr
+
+
+def test_each_push_is_one_line_that_names_its_notification_and_audience():
+    # A stay alert pushes twice, to the driver and to their dispatchers: two lines that must not read as one
+    # push logged twice.
+    lines: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: lines.append(JsonFormatter().format(record))
+    push_logger = logging.getLogger("carriers.push")
+    push_logger.addHandler(handler)
+    previous_level = push_logger.level
+    push_logger.setLevel(logging.INFO)
+    try:
+        LoggingPushBackend().send(Notification(pk=7, audience="driver", driver_id=3, kind="stay_risk"))
+        LoggingPushBackend().send(Notification(pk=8, audience="dispatcher", carrier_id=5, kind="stay_risk"))
+    finally:
+        push_logger.removeHandler(handler)
+        push_logger.setLevel(previous_level)
+
+    records = [json.loads(line) for line in lines]
+    assert [(r["notification_id"], r["audience"]) for r in records] == [(7, "driver"), (8, "dispatcher")]
+    assert records[1]["carrier_id"] == 5
