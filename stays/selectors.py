@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 from django.conf import settings
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from carriers.models import Driver
+from queues.catalogue import crossing_local_date
+from queues.models import Crossing
 from stays import domain
 from stays.models import DriverRegime, RegistryCheck, StayEvent, StayRule, StayStatusSnapshot
 
@@ -40,6 +42,41 @@ def stay_rules_list() -> list[domain.Rule]:
 def stay_events_list(*, driver: Driver) -> QuerySet[StayEvent]:
     """The driver's current (not corrected away) events, with their crossing."""
     return StayEvent.objects.filter(driver=driver, deleted_at__isnull=True).select_related("crossing")
+
+
+def stay_local_today(*, events: Iterable[StayEvent], at: datetime) -> date:
+    """The driver's "today" for the stay status: the local date at ``at`` where their history last puts them.
+
+    After an entry: the entered country's date, in the zone of its side of that crossing (else the country's own
+    zone). After an exit: the date on the other side of that crossing (without a crossing, the left country's
+    zone). UTC for a driver with no events. ``events`` need their crossing loaded."""
+    ordered = sorted(events, key=lambda item: (item.date, item.created_at))
+    if not ordered:
+        return at.astimezone(UTC).date()
+    last = ordered[-1]
+    country = str(last.country).upper()
+    crossing = last.crossing
+    if last.kind == StayEvent.Kind.ENTRY or crossing is None:
+        return crossing_local_date(crossing=crossing, country=country, at=at)
+    other = str(crossing.country_b) if str(crossing.country_a).upper() == country else str(crossing.country_a)
+    return crossing_local_date(crossing=crossing, country=other, at=at)
+
+
+def stay_driver_today(*, driver: Driver, at: datetime) -> date:
+    """``stay_local_today`` for one driver."""
+    return stay_local_today(events=stay_events_list(driver=driver), at=at)
+
+
+def stay_country_today(*, country: str, at: datetime, crossing: Crossing | None = None) -> date:
+    """Today in ``country`` at ``at``: at ``crossing``'s side when given, else the latest local date anywhere in
+    the country (its own zone and the zones of its crossings' sides), so a true local today is never "future"."""
+    if crossing is not None:
+        return crossing_local_date(crossing=crossing, country=country, at=at)
+    country = country.upper()
+    sides = Crossing.objects.filter(Q(country_a=country) | Q(country_b=country))
+    days = {crossing_local_date(crossing=None, country=country, at=at)}
+    days |= {crossing_local_date(crossing=side, country=country, at=at) for side in sides}
+    return max(days)
 
 
 def _events_to_domain(events: Iterable[StayEvent]) -> list[domain.Event]:
@@ -105,15 +142,22 @@ def stay_plan_get(*, driver: Driver, country: str, entry: date, days: int, as_of
     )
 
 
-def stay_statuses_for_drivers(*, driver_ids: Sequence[int], on: date) -> Iterator[tuple[Driver, domain.StayStatus]]:
-    """Statuses for a chunk of drivers in a fixed number of queries (events, regimes, checks prefetched)."""
+def stay_statuses_for_drivers(
+    *, driver_ids: Sequence[int], on: date | None, at: datetime
+) -> Iterator[tuple[Driver, domain.StayStatus]]:
+    """Statuses for a chunk of drivers in a fixed number of queries (events, regimes, checks prefetched), on ``on``
+    or, when None, on each driver's local today at ``at`` (``stay_local_today``)."""
     rules = stay_rules_list()
     thresholds = stay_thresholds()
     drivers = (
         Driver.objects.filter(pk__in=driver_ids)
         .select_related("carrier")
         .prefetch_related(
-            Prefetch("stay_events", queryset=StayEvent.objects.filter(deleted_at__isnull=True), to_attr="live_events"),
+            Prefetch(
+                "stay_events",
+                queryset=StayEvent.objects.filter(deleted_at__isnull=True).select_related("crossing"),
+                to_attr="live_events",
+            ),
             Prefetch("regimes", to_attr="all_regimes"),
             Prefetch("registry_checks", to_attr="all_checks"),
         )
@@ -126,7 +170,7 @@ def stay_statuses_for_drivers(*, driver_ids: Sequence[int], on: date) -> Iterato
             ),
             events=_events_to_domain(driver.live_events),
             rules=rules,
-            on=on,
+            on=on or stay_local_today(events=driver.live_events, at=at),
             registry=_registry_to_domain(driver.all_checks),
             thresholds=thresholds,
         )

@@ -68,12 +68,15 @@ def _lock_driver(driver: Driver) -> None:
 
 
 def stay_event_problems(
-    *, driver: Driver, country: str, kind: str, date: date, as_of: datetime
+    *, driver: Driver, country: str, kind: str, date: date, as_of: datetime, crossing: Crossing | None = None
 ) -> dict[str, list[str]]:
-    """Why this event cannot be recorded (field -> messages), empty when it can; also used by admin forms."""
+    """Why this event cannot be recorded (field -> messages), empty when it can; also used by admin forms.
+
+    "In the future" is judged by the country's local calendar (at ``crossing``'s side when given)."""
     existing = selectors.stay_domain_events(driver=driver)
     new = domain.Event(country=country.upper(), kind=kind, on=date)
-    problems = domain.event_sequence_problems(existing=existing, new=new, today=as_of.date())
+    today = selectors.stay_country_today(country=country, at=as_of, crossing=crossing)
+    problems = domain.event_sequence_problems(existing=existing, new=new, today=today)
     return {field: [str(_PROBLEM_MESSAGES[code]) for code in codes] for field, codes in problems.items()}
 
 
@@ -96,7 +99,7 @@ def stay_event_record(
     """
     country = country.upper()
     _lock_driver(driver)
-    errors = stay_event_problems(driver=driver, country=country, kind=kind, date=date, as_of=as_of)
+    errors = stay_event_problems(driver=driver, country=country, kind=kind, date=date, as_of=as_of, crossing=crossing)
     if errors:
         raise StayEventInvalid(errors=errors)
     event = StayEvent.objects.create(
@@ -366,9 +369,10 @@ def stay_status_store(*, driver: Driver, status: domain.StayStatus, computed_at:
     return created
 
 
-def stay_statuses_refresh(*, driver_ids: Sequence[int], on: date, as_of: datetime) -> list[Notification]:
-    """Recomputes the status of each driver on ``on`` and stores it (one transaction per driver)."""
+def stay_statuses_refresh(*, driver_ids: Sequence[int], on: date | None, as_of: datetime) -> list[Notification]:
+    """Recomputes the status of each driver and stores it (one transaction per driver): on ``on``, or when None on
+    each driver's local today at ``as_of``."""
     created: list[Notification] = []
-    for driver, status in selectors.stay_statuses_for_drivers(driver_ids=driver_ids, on=on):
+    for driver, status in selectors.stay_statuses_for_drivers(driver_ids=driver_ids, on=on, at=as_of):
         created += stay_status_store(driver=driver, status=status, computed_at=as_of)
     return created

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from celery import shared_task
 from django.utils import timezone
@@ -14,20 +14,26 @@ DAILY_CHUNK_SIZE = 200
 
 @shared_task(name="stays.daily_check", ignore_result=True, soft_time_limit=120, time_limit=180)
 def daily_check(**kwargs) -> None:
-    """Beat entry point: one ``stays.status_refresh_chunk`` per chunk of driver ids, for today's date (UTC)."""
-    on = timezone.now().date().isoformat()
+    """Beat entry point: one ``stays.status_refresh_chunk`` per chunk of driver ids; each driver is assessed on
+    their own local today (the calendar of the country they are in)."""
+    at = timezone.now().isoformat()
     for driver_ids in selectors.driver_id_chunks(size=DAILY_CHUNK_SIZE):
-        status_refresh_chunk.delay(driver_ids=driver_ids, on=on)
+        status_refresh_chunk.delay(driver_ids=driver_ids, at=at)
 
 
 @shared_task(name="stays.status_refresh_chunk", ignore_result=True, acks_late=True, soft_time_limit=300, time_limit=360)
-def status_refresh_chunk(*, driver_ids: list[int], on: str, **kwargs) -> None:
-    """Idempotent: snapshots are upserts and notifications are unique per level and period."""
-    services.stay_statuses_refresh(driver_ids=driver_ids, on=date.fromisoformat(on), as_of=timezone.now())
+def status_refresh_chunk(*, driver_ids: list[int], on: str | None = None, at: str | None = None, **kwargs) -> None:
+    """Idempotent: snapshots are upserts and notifications are unique per level and stay. ``on`` (a date for every
+    driver) is still honoured for messages queued before each driver's local today was used."""
+    services.stay_statuses_refresh(
+        driver_ids=driver_ids,
+        on=date.fromisoformat(on) if on else None,
+        as_of=datetime.fromisoformat(at) if at else timezone.now(),
+    )
 
 
 @shared_task(name="stays.driver_status_refresh", ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90)
 def driver_status_refresh(*, driver_id: int, **kwargs) -> None:
     """After a driver's events, regimes or checks change."""
     now = timezone.now()
-    services.stay_statuses_refresh(driver_ids=[driver_id], on=now.date(), as_of=now)
+    services.stay_statuses_refresh(driver_ids=[driver_id], on=None, as_of=now)

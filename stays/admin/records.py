@@ -110,7 +110,12 @@ class StayEventForm(forms.ModelForm):
         driver, country, kind, day = (data.get(name) for name in ("driver", "country", "kind", "date"))
         if driver and country and kind and day:
             errors = services.stay_event_problems(
-                driver=driver, country=str(country), kind=kind, date=day, as_of=timezone.now()
+                driver=driver,
+                country=str(country),
+                kind=kind,
+                date=day,
+                as_of=timezone.now(),
+                crossing=data.get("crossing"),
             )
             for field, messages_ in errors.items():
                 self.add_error(field if field in self.fields else None, messages_)

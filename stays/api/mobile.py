@@ -142,7 +142,11 @@ class StayCountrySerializer(serializers.Serializer):
 class StayStatusApi(APIView):
     @extend_schema_serializer(component_name="StayStatusQuery")
     class QuerySerializer(serializers.Serializer):
-        on = StayDateField(required=False, help_text="YYYY-MM-DD; default today (UTC).")
+        on = StayDateField(
+            required=False,
+            help_text="YYYY-MM-DD; default: today by the calendar of the country you are in (the local date on that "
+            "side of the border you last crossed; it may already be tomorrow in UTC terms).",
+        )
 
     @extend_schema_serializer(component_name="StayStatus")
     class OutputSerializer(serializers.Serializer):
@@ -198,7 +202,9 @@ class StayStatusApi(APIView):
     def get(self, request):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        on = query.validated_data.get("on") or timezone.now().date()
+        on = query.validated_data.get("on") or selectors.stay_driver_today(
+            driver=request.user.driver, at=timezone.now()
+        )
         result = selectors.stay_status_get(driver=request.user.driver, on=on)
         return Response(self.OutputSerializer(result).data)
 
@@ -211,7 +217,7 @@ class StayEventListApi(APIView):
     class InputSerializer(serializers.Serializer):
         country = CountryField(help_text="ISO 3166-1 alpha-2, e.g. RU.")
         kind = serializers.ChoiceField(choices=StayEvent.Kind.choices)
-        date = StayDateField(help_text="YYYY-MM-DD; not in the future.")
+        date = StayDateField(help_text="YYYY-MM-DD; not after today in that country (its local date at the crossing).")
         crossing = serializers.SlugField(required=False, allow_null=True, help_text="Crossing slug (optional).")
 
         def validate_crossing(self, slug):
@@ -322,6 +328,8 @@ class StayPlanApi(APIView):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         result = selectors.stay_plan_get(
-            driver=request.user.driver, **query.validated_data, as_of=timezone.now().date()
+            driver=request.user.driver,
+            **query.validated_data,
+            as_of=selectors.stay_driver_today(driver=request.user.driver, at=timezone.now()),
         )
         return Response(self.OutputSerializer(result).data)
