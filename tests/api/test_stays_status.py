@@ -54,13 +54,13 @@ def test_status_on_a_date_counts_days_inclusively(driver_client, driver):
     }
 
 
-def test_status_defaults_to_today(driver_client, driver):
-    with time_machine.travel("2025-06-01T23:30:00Z", tick=False):
+def test_status_defaults_to_today_in_the_country_the_driver_is_in(driver_client, driver):
+    with time_machine.travel("2025-06-01T23:30:00Z", tick=False):  # 02:30 on 2 June in Moscow
         record(driver, "RU", "entry", date(2025, 5, 1))
         body = driver_client.get(URL).json()
 
-    assert body["on"] == "2025-06-01"
-    assert body["countries"][0]["days_used"] == 32
+    assert body["on"] == "2025-06-02"
+    assert body["countries"][0]["days_used"] == 33
 
 
 def test_rolling_rule_answers_its_window_length(driver_client):
