@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Q
 
@@ -509,9 +510,12 @@ def _visits_regroup(*, driver: Driver, pending: Sequence[_Pending], processed_at
 def report_trust_set(*, report_ids: Iterable[uuid.UUID | str], trusted: bool, actor) -> int:
     """Marks reports trusted or untrusted (kept, but out of estimates); refreshes the touched estimates.
 
-    ``actor`` is the operator; the caller has already cut ``report_ids`` to what the actor may see.
-    Returns how many reports changed.
+    ``actor`` is the operator or dispatcher; the caller has already cut ``report_ids`` to what the actor may see.
+    Trusting again is an operator's decision (a dispatcher would undo one): raises ``PermissionDenied`` when
+    anyone but an active superuser asks for ``trusted=True``. Returns how many reports changed.
     """
+    if trusted and not (getattr(actor, "is_active", False) and getattr(actor, "is_superuser", False)):
+        raise PermissionDenied("Only operators may trust reports again.")
     reports = Report.objects.filter(pk__in=list(report_ids)).exclude(trusted=trusted)
     queue_ids = set(reports.values_list("queue_id", flat=True))
     changed = reports.update(trusted=trusted)
