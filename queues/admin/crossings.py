@@ -52,7 +52,7 @@ class _ReadOnlyFieldsMixin:
     and never trust a report again: as for a driver, that undoes an operator's decision, so only operators may."""
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return [field.name for field in self.model._meta.fields if field.name not in (self.exclude or ())]
 
     def has_trust_permission(self, request) -> bool:
         return request.user.is_active and request.user.is_superuser
@@ -68,6 +68,8 @@ class ReportAdmin(_ReadOnlyFieldsMixin, CarrierScopedAdmin):
     search_fields = ("id", "driver__phone", "driver__name")
     date_hierarchy = "observed_at"
     actions = ["mark_untrusted", "mark_trusted"]
+    # Nobody needs the content hash to judge a report, and shown next to the report's time it invites guessing.
+    exclude = ("content_hash",)
 
     def has_add_permission(self, request):
         return False

@@ -25,6 +25,7 @@ from queues.domain.reports import (
     VisitReport,
     invalid_id_message,
     report_content_hash,
+    report_content_hash_keyed,
     report_id_parse,
     report_validate,
     visit_flags,
@@ -111,7 +112,7 @@ def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: da
             results[index]["errors"] = {"id": [invalid_id_message()]}
             return
         results[index].pop("errors", None)
-        results[index]["status"] = DUPLICATE if content_hash == stored_hash else CONFLICT
+        results[index]["status"] = DUPLICATE if _stored_hash(content_hash) == stored_hash else CONFLICT
 
     for report_id, (index, valid) in candidates.items():
         if report_id in inserted:
@@ -135,6 +136,11 @@ def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: da
             )
         )
     return results
+
+
+def _stored_hash(digest: str) -> str:
+    """A report's content hash as stored and compared: keyed with the server's secret (docs/privacy.md)."""
+    return report_content_hash_keyed(digest, key=settings.REPORT_HASH_KEY)
 
 
 # Columns of a new report, in the order of the INSERT's values.
@@ -194,7 +200,7 @@ def _reports_insert(*, driver_id: int, reports: Sequence[ValidReport], at: datet
             # crossing (docs/privacy.md). The distance check itself needs no stored coordinates.
             valid.lat if valid.far else None,
             valid.lon if valid.far else None,
-            valid.content_hash,
+            _stored_hash(valid.content_hash),
             far_flags if valid.far else no_flags,
             True,
         )
