@@ -149,7 +149,10 @@ def _canonical_value(name: str, value: Any) -> Any:
         parsed_id = report_id_parse(value)
         return str(parsed_id) if parsed_id else value
     if name in ("lat", "lon") and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer too large for a float (only ever in a rejected item)
+            return value
     return value
 
 
@@ -225,7 +228,12 @@ def _coordinate(item: Mapping[str, Any], name: str, bound: float, errors: Errors
     value = item.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    # An int is compared as it is: ``1`` followed by 400 zeros is a valid JSON number, too large for a float.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
         errors.setdefault(name, []).append(_("Must be a number."))
         return None
     if not -bound <= value <= bound:
