@@ -125,7 +125,9 @@ def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: da
         else:
             classify(index, report_id, content_hash)
     for index, (report_id, content_hash) in invalid_ids.items():
-        if report_id in stored and report_id not in inserted:
+        # Only the driver's own stored report makes an invalid item a resend (duplicate or conflict). Another
+        # driver's id changes nothing: the item is rejected for its own errors, as it would be with a fresh id.
+        if report_id not in inserted and stored.get(report_id, (None,))[0] == driver.pk:
             classify(index, report_id, content_hash)
 
     if inserted:
