@@ -20,7 +20,7 @@ def fill_carrier(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("carriers", "0004_device_last_used"),
-        ("stays", "0004_field_verbose_names"),
+        ("stays", "0005_seed_china_in_kazakhstan"),
     ]
 
     operations = [
