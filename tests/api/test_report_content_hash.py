@@ -17,7 +17,7 @@ from tests.reports_helpers import CROSSING_LAT, CROSSING_LON, after_commit, repo
 
 pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
-keying = importlib.import_module("queues.migrations.0010_report_content_hash_keyed")
+keying = importlib.import_module("queues.migrations.0011_report_content_hash_keyed")
 
 
 def far_report() -> dict:

@@ -32,7 +32,7 @@ def key_the_hashes(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("queues", "0009_estimate_point_predictors"),
+        ("queues", "0010_estimate_point_published_covering"),
     ]
 
     operations = [
