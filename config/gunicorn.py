@@ -25,6 +25,8 @@ limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
+# The access log redacts keys and tokens in request lines and headers, as the app's own logs do.
+logger_class = "core.gunicorn_logging.RedactingLogger"
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "warning")
 proc_name = "kezek"

@@ -1,13 +1,16 @@
-"""Request id for logs, the body size limit as problem+json 413, database outages as 503, API security headers."""
+"""Request id for logs, the body size limit as problem+json 413, NUL characters as 400, database outages as 503,
+API security headers."""
 
 from __future__ import annotations
 
 import contextvars
+import json
 import logging
 import re
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -68,6 +71,81 @@ class BodySizeLimitMiddleware:
                     _("The request body is too large: at most %(limit)d bytes.") % {"limit": limit},
                 )
         return self.get_response(request)
+
+
+class NulCharacterMiddleware:
+    """Refuses a NUL character in an API request's path, query or JSON body with a 400 ``validation_error``, and
+    a query of more than DATA_UPLOAD_MAX_NUMBER_FIELDS fields with a 400 ``malformed_request``.
+
+    PostgreSQL text cannot hold NUL: a slug, a cursor or an alert field carrying one would fail in the database as
+    a 500 (SQLite takes it silently). No field of either API has a use for it. The driver API's report batch is
+    left to its own per-item validation (an item with a NUL is rejected alone; nothing of it reaches a query).
+    """
+
+    # A JSON string escape of NUL, not preceded by an escaped backslash (``\\u0000`` is text, not NUL).
+    _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+    _BODY_EXEMPT = ("/api/v1/reports",)
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        try:
+            field = self._nul_field(request)
+        except TooManyFieldsSent:
+            # Django raises it wherever the query is first read, which inside ninja is an unexpected error (500).
+            limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+            with translation.override(translation.get_language_from_request(request)):
+                return problem_response(
+                    400, "malformed_request", _("Too many query fields: at most %(limit)d.") % {"limit": limit}
+                )
+        if field is not None:
+            with translation.override(translation.get_language_from_request(request)):
+                return problem_response(
+                    400,
+                    "validation_error",
+                    _("The request has invalid fields."),
+                    errors={field: [_("Null characters are not allowed.")]},
+                )
+        return self.get_response(request)
+
+    def _nul_field(self, request) -> str | None:
+        if "\x00" in request.path_info:
+            return "path"
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                return name.replace("\x00", "")
+        if (
+            request.method in ("POST", "PUT", "PATCH")
+            and request.path_info not in self._BODY_EXEMPT
+            and request.content_type == "application/json"
+            and self._JSON_NUL.search(request.body)
+        ):
+            return _json_nul_path(request.body) or "body"
+        return None
+
+
+def _json_nul_path(body: bytes) -> str | None:
+    """The dotted path of the first string (or key) holding NUL in a JSON body; ``None`` if it does not parse."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    stack: list[tuple[str, object]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return path or "body"
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    return path or "body"
+                stack.append((f"{path}.{key}" if path else key, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{index}" if path else str(index), item) for index, item in enumerate(value))
+    return None
 
 
 class DatabaseUnavailableMiddleware:

@@ -38,9 +38,9 @@ def page_of(item_serializer: type[serializers.Serializer], name: str) -> seriali
 
 def problem_json_media_type(result: dict, generator, request, public) -> dict:
     """Every error answer (4xx, 5xx) is ``application/problem+json``, and the ones any operation may give are
-    listed on each: 401 where a token is required, 404 where the path names an object or a cursor pages
-    (an invalid cursor is "not found", as in Django REST framework), 400 and 413 where a
-    body is read, 503 everywhere (database outage).
+    listed on each: 401 where a token is required, 404 where the path names an object, 400 where a cursor pages
+    (a cursor the API did not make is a ``validation_error`` on ``cursor``) or a body is read, 413 and 415 where
+    a body is read, 503 everywhere (database outage).
 
     drf-spectacular derives the media type from the renderer (``application/json``) and knows only the
     statuses a view declares; the exception handler and the middleware answer these as problem+json.
@@ -62,8 +62,10 @@ def problem_json_media_type(result: dict, generator, request, public) -> dict:
             if security and {} not in security:
                 responses.setdefault("401", _problem("not_authenticated: missing, expired or revoked token."))
             cursor = any(p.get("name") == "cursor" and p.get("in") == "query" for p in operation.get("parameters", []))
-            if "{" in path or cursor:
-                responses.setdefault("404", _problem("not_found: no such object (or not yours), or an invalid cursor."))
+            if "{" in path:
+                responses.setdefault("404", _problem("not_found: no such object (or not yours)."))
+            if cursor:
+                responses.setdefault("400", _problem("validation_error: see `errors` (e.g. a `cursor` not made here)."))
             if method in _BODY_METHODS:
                 responses.setdefault("400", _problem("validation_error or malformed_request: see `errors`."))
                 responses.setdefault("413", _problem("payload_too_large: the body is over the documented size."))

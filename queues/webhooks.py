@@ -79,14 +79,17 @@ def webhook_target(url: str, *, resolve: bool = True) -> WebhookTarget:
         path = f"{path}?{parts.query}"
     addresses: tuple[str, ...] = ()
     if resolve:
+        # One text whether the host does not resolve or resolves to a private address: two would let a partner
+        # tell the deployment's internal names from names that do not exist.
+        refusal = _("The host of the URL does not resolve to public addresses only.")
         try:
             addresses = tuple(resolve_host(host, port))
         except (OSError, UnicodeError) as exc:
-            raise UnsafeWebhookUrl(_("The host of the URL does not resolve.")) from exc
+            raise UnsafeWebhookUrl(refusal) from exc
         if not addresses:
-            raise UnsafeWebhookUrl(_("The host of the URL does not resolve."))
+            raise UnsafeWebhookUrl(refusal)
         if not allow_private and not all(address_is_public(address) for address in addresses):
-            raise UnsafeWebhookUrl(_("The URL points to a private, loopback or reserved address."))
+            raise UnsafeWebhookUrl(refusal)
     return WebhookTarget(scheme=parts.scheme, host=host, port=port, path=path, addresses=addresses)
 
 

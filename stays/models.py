@@ -108,6 +108,15 @@ class DriverRegime(models.Model):
     set_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("set by"), null=True, blank=True, on_delete=models.SET_NULL
     )
+    carrier = models.ForeignKey(
+        "carriers.Carrier",
+        verbose_name=_("carrier"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The carrier that recorded it; only its dispatchers see it."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -229,6 +238,15 @@ class RegistryCheck(models.Model):
     checked_on = models.DateField(_("checked on"))
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("checked by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    carrier = models.ForeignKey(
+        "carriers.Carrier",
+        verbose_name=_("carrier"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The carrier that recorded it; only its dispatchers see it."),
     )
     note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

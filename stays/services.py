@@ -203,7 +203,12 @@ def registry_check_record(
     if status not in RegistryCheck.Status.values:
         raise ValidationFailed(errors={"status": [_("Choose clear or listed.")]})
     check = RegistryCheck.objects.create(
-        driver=driver, status=status, checked_on=checked_on, checked_by=checked_by, note=note
+        driver=driver,
+        status=status,
+        checked_on=checked_on,
+        checked_by=checked_by,
+        note=note,
+        carrier_id=_recording_carrier_id(driver=driver, user=checked_by),
     )
     _refresh_after_commit(driver.pk)
     return check
@@ -231,9 +236,17 @@ def driver_regime_set(
         note=note,
         source=source,
         set_by=set_by,
+        carrier_id=_recording_carrier_id(driver=driver, user=set_by),
     )
     _refresh_after_commit(driver.pk)
     return item
+
+
+def _recording_carrier_id(*, driver: Driver, user) -> int | None:
+    """The carrier a check or regime belongs to: the dispatcher's who records it, else (an operator, the app)
+    the driver's carrier at the time. Only that carrier's dispatchers see it, even after the driver moves."""
+    dispatcher = getattr(user, "dispatcher", None) if user is not None else None
+    return dispatcher.carrier_id if dispatcher is not None else driver.carrier_id
 
 
 # --- Snapshots and risk notifications -------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_countries import countries
 
+from carriers.admin_tenancy import dispatcher_carrier_id
 from stays import domain
 from workplace.calendar_strip import CalendarLabels, StripFacts, month_starts, stay_calendar_svg
 from workplace.selectors import DriverStayOverview, driver_stay_overview, driver_trip_plan
@@ -186,7 +187,9 @@ def _record_url(driver_id: int) -> str | None:
 
 def driver_page_context(request: HttpRequest, *, driver, on: date) -> dict:
     """Everything the driver page shows above the admin's form."""
-    overview = driver_stay_overview(driver=driver, on=on)
+    # An operator sees every carrier's records; anyone else only their carrier's (0, no carrier: none).
+    carrier_id = None if request.user.is_superuser else (dispatcher_carrier_id(request.user) or 0)
+    overview = driver_stay_overview(driver=driver, on=on, carrier_id=carrier_id)
     return {
         "overview": overview,
         "summary": _summary(overview),

@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.middleware.BodySizeLimitMiddleware",
+    "core.middleware.NulCharacterMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -270,6 +271,10 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 STAY_RISK_WATCH_DAYS = env.int("STAY_RISK_WATCH_DAYS", default=15)
 STAY_RISK_HIGH_DAYS = env.int("STAY_RISK_HIGH_DAYS", default=5)
 REPORT_LOCATION_RETENTION_HOURS = env.int("REPORT_LOCATION_RETENTION_HOURS", default=72)
+# The key of the reports' content hashes (an HMAC: without it a hash cannot be tested against guessed coordinates).
+# Derived from SECRET_KEY unless set; set it to rotate SECRET_KEY without changing stored hashes (a changed key
+# makes a retry of a report stored before the change answer ``conflict`` instead of ``duplicate``).
+REPORT_HASH_KEY = env.str("REPORT_HASH_KEY", default="") or f"kezek.report-content-hash:{SECRET_KEY}"
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="carriers.push.LoggingPushBackend")
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
 

@@ -48,10 +48,14 @@ def _set_trust(modeladmin, request, report_ids, *, trusted: bool) -> None:
 
 
 class _ReadOnlyFieldsMixin:
-    """Dispatchers may run the trust actions ("change") but never edit a report or visit by hand."""
+    """Dispatchers may mark their drivers' reports untrusted ("change") but never edit a report or visit by hand,
+    and never trust a report again: as for a driver, that undoes an operator's decision, so only operators may."""
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        return [field.name for field in self.model._meta.fields if field.name not in (self.exclude or ())]
+
+    def has_trust_permission(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
 
 
 @admin.register(Report)
@@ -64,6 +68,8 @@ class ReportAdmin(_ReadOnlyFieldsMixin, CarrierScopedAdmin):
     search_fields = ("id", "driver__phone", "driver__name")
     date_hierarchy = "observed_at"
     actions = ["mark_untrusted", "mark_trusted"]
+    # Nobody needs the content hash to judge a report, and shown next to the report's time it invites guessing.
+    exclude = ("content_hash",)
 
     def has_add_permission(self, request):
         return False
@@ -72,7 +78,7 @@ class ReportAdmin(_ReadOnlyFieldsMixin, CarrierScopedAdmin):
     def mark_untrusted(self, request, queryset):
         _set_trust(self, request, list(queryset.values_list("pk", flat=True)), trusted=False)
 
-    @admin.action(description=_("Mark trusted"), permissions=["change"])
+    @admin.action(description=_("Mark trusted"), permissions=["trust"])
     def mark_trusted(self, request, queryset):
         _set_trust(self, request, list(queryset.values_list("pk", flat=True)), trusted=True)
 
@@ -98,6 +104,6 @@ class VisitAdmin(_ReadOnlyFieldsMixin, CarrierScopedAdmin):
     def mark_untrusted(self, request, queryset):
         _set_trust(self, request, self._report_ids(queryset), trusted=False)
 
-    @admin.action(description=_("Mark the visits' reports trusted"), permissions=["change"])
+    @admin.action(description=_("Mark the visits' reports trusted"), permissions=["trust"])
     def mark_trusted(self, request, queryset):
         _set_trust(self, request, self._report_ids(queryset), trusted=True)

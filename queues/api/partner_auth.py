@@ -124,6 +124,8 @@ def _read_key_and_count(request: HttpRequest, raw_key: str, *, answer_key: str |
     if answer_key is not None:
         pipeline.get(backend.make_and_validate_key(answer_key))
     try:
+        if getattr(backend, "breaker_open", lambda: False)():
+            raise RedisError("circuit open")  # a recent error: do not wait for the cache again
         results = pipeline.execute()
     except RedisError:
         getattr(backend, "_degraded", lambda operation: None)("get")

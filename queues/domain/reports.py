@@ -7,6 +7,7 @@ moment the batch was received. Every error is keyed by the contract's field name
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import math
 import uuid
@@ -148,7 +149,10 @@ def _canonical_value(name: str, value: Any) -> Any:
         parsed_id = report_id_parse(value)
         return str(parsed_id) if parsed_id else value
     if name in ("lat", "lon") and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer too large for a float (only ever in a rejected item)
+            return value
     return value
 
 
@@ -160,6 +164,16 @@ def report_content_hash(item: Mapping[str, Any]) -> str:
     """
     canonical = {name: _canonical_value(name, item.get(name)) for name in CONTENT_FIELDS if item.get(name) is not None}
     return _hash_of(canonical)
+
+
+def report_content_hash_keyed(digest: str, *, key: str) -> str:
+    """The stored form of a content hash: an HMAC-SHA256 of the :func:`report_content_hash` digest under ``key``.
+
+    A plain SHA-256 of a report is open to brute force (the crossing, the time and a few thousand coordinates to
+    try); without the key it is not. Keying the digest, not the content, let the hashes stored before keying be
+    converted in place (their content is gone), so a retry of such a report is still recognised.
+    """
+    return hmac.new(key.encode(), digest.encode(), hashlib.sha256).hexdigest()
 
 
 def _hash_of(canonical: dict[str, Any]) -> str:
@@ -214,7 +228,12 @@ def _coordinate(item: Mapping[str, Any], name: str, bound: float, errors: Errors
     value = item.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    # An int is compared as it is: ``1`` followed by 400 zeros is a valid JSON number, too large for a float.
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or (isinstance(value, float) and not math.isfinite(value))
+    ):
         errors.setdefault(name, []).append(_("Must be a number."))
         return None
     if not -bound <= value <= bound:

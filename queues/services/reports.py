@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.db.models import Q
 
@@ -24,6 +25,7 @@ from queues.domain.reports import (
     VisitReport,
     invalid_id_message,
     report_content_hash,
+    report_content_hash_keyed,
     report_id_parse,
     report_validate,
     visit_flags,
@@ -110,7 +112,7 @@ def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: da
             results[index]["errors"] = {"id": [invalid_id_message()]}
             return
         results[index].pop("errors", None)
-        results[index]["status"] = DUPLICATE if content_hash == stored_hash else CONFLICT
+        results[index]["status"] = DUPLICATE if _stored_hash(content_hash) == stored_hash else CONFLICT
 
     for report_id, (index, valid) in candidates.items():
         if report_id in inserted:
@@ -123,7 +125,9 @@ def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: da
         else:
             classify(index, report_id, content_hash)
     for index, (report_id, content_hash) in invalid_ids.items():
-        if report_id in stored and report_id not in inserted:
+        # Only the driver's own stored report makes an invalid item a resend (duplicate or conflict). Another
+        # driver's id changes nothing: the item is rejected for its own errors, as it would be with a fresh id.
+        if report_id not in inserted and stored.get(report_id, (None,))[0] == driver.pk:
             classify(index, report_id, content_hash)
 
     if inserted:
@@ -134,6 +138,11 @@ def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: da
             )
         )
     return results
+
+
+def _stored_hash(digest: str) -> str:
+    """A report's content hash as stored and compared: keyed with the server's secret (docs/privacy.md)."""
+    return report_content_hash_keyed(digest, key=settings.REPORT_HASH_KEY)
 
 
 # Columns of a new report, in the order of the INSERT's values.
@@ -193,7 +202,7 @@ def _reports_insert(*, driver_id: int, reports: Sequence[ValidReport], at: datet
             # crossing (docs/privacy.md). The distance check itself needs no stored coordinates.
             valid.lat if valid.far else None,
             valid.lon if valid.far else None,
-            valid.content_hash,
+            _stored_hash(valid.content_hash),
             far_flags if valid.far else no_flags,
             True,
         )
@@ -509,9 +518,12 @@ def _visits_regroup(*, driver: Driver, pending: Sequence[_Pending], processed_at
 def report_trust_set(*, report_ids: Iterable[uuid.UUID | str], trusted: bool, actor) -> int:
     """Marks reports trusted or untrusted (kept, but out of estimates); refreshes the touched estimates.
 
-    ``actor`` is the operator; the caller has already cut ``report_ids`` to what the actor may see.
-    Returns how many reports changed.
+    ``actor`` is the operator or dispatcher; the caller has already cut ``report_ids`` to what the actor may see.
+    Trusting again is an operator's decision (a dispatcher would undo one): raises ``PermissionDenied`` when
+    anyone but an active superuser asks for ``trusted=True``. Returns how many reports changed.
     """
+    if trusted and not (getattr(actor, "is_active", False) and getattr(actor, "is_superuser", False)):
+        raise PermissionDenied("Only operators may trust reports again.")
     reports = Report.objects.filter(pk__in=list(report_ids)).exclude(trusted=trusted)
     queue_ids = set(reports.values_list("queue_id", flat=True))
     changed = reports.update(trusted=trusted)

@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, pgettext_lazy
 
-from carriers.admin_tenancy import CarrierScopedInline, is_dispatcher
+from carriers.admin_tenancy import CarrierScopedInline, is_dispatcher, scope_to_carrier
 from stays import selectors, services
 from stays.domain import RISK_RANK
 from stays.models import DriverRegime, RegistryCheck, StayEvent, StayStatusSnapshot
@@ -110,7 +110,8 @@ class RegistryCheckInline(CarrierScopedInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("checked_by")
+        queryset = super().get_queryset(request).select_related("checked_by")
+        return scope_to_carrier(queryset, request.user, "carrier_id")  # not a former carrier's checks
 
 
 class DriverRegimeInline(CarrierScopedInline):
@@ -126,7 +127,8 @@ class DriverRegimeInline(CarrierScopedInline):
         return False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("set_by")
+        queryset = super().get_queryset(request).select_related("set_by")
+        return scope_to_carrier(queryset, request.user, "carrier_id")  # not a former carrier's regimes
 
 
 def _csv_days_left(driver) -> str:

@@ -233,7 +233,8 @@ class StayEventAdmin(CarrierScopedAdmin):
 # --- Registry checks and regimes (dispatchers add, through the services) ----------------------------
 @admin.register(RegistryCheck)
 class RegistryCheckAdmin(CarrierScopedAdmin):
-    carrier_path = "driver__carrier_id"
+    # The check's own carrier, not the driver's current one: a driver who moves leaves it behind.
+    carrier_path = "carrier_id"
     dispatcher_permissions = frozenset({"view", "add"})
     list_display = ("driver", "checked_on", "status", "checked_by", "note")
     list_filter = ("status", "checked_on")
@@ -263,7 +264,7 @@ class RegistryCheckAdmin(CarrierScopedAdmin):
 
 @admin.register(DriverRegime)
 class DriverRegimeAdmin(CarrierScopedAdmin):
-    carrier_path = "driver__carrier_id"
+    carrier_path = "carrier_id"  # as for checks: the regime's recording carrier
     dispatcher_permissions = frozenset({"view", "add"})
     list_display = ("driver", "regime", "valid_from", "valid_to", "set_by", "source")
     list_filter = ("regime",)

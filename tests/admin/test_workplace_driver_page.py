@@ -77,9 +77,16 @@ def test_timeline_reads_as_dates_countries_and_who_recorded(dispatcher_client, k
 
 def test_registry_checks_and_regimes_are_listed_readably(dispatcher_client, kazakh_driver, dispatcher):
     RegistryCheck.objects.create(
-        driver=kazakh_driver, status="clear", checked_on=date(2026, 5, 20), checked_by=dispatcher.user, note="MVD form"
+        driver=kazakh_driver,
+        carrier=dispatcher.carrier,
+        status="clear",
+        checked_on=date(2026, 5, 20),
+        checked_by=dispatcher.user,
+        note="MVD form",
     )
-    DriverRegime.objects.create(driver=kazakh_driver, regime="ruID", note="application approved")
+    DriverRegime.objects.create(
+        driver=kazakh_driver, carrier=dispatcher.carrier, regime="ruID", note="application approved"
+    )
 
     html = page(dispatcher_client, kazakh_driver).content.decode()
 

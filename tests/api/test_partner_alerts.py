@@ -206,6 +206,14 @@ def test_webhook_urls_to_private_or_non_https_targets_are_refused_in_production(
     assert not AlertSubscription.objects.exists()
 
 
+def test_an_internal_name_and_a_name_that_does_not_exist_are_refused_alike(partner_client, production_ssrf):
+    internal = _create(partner_client, url="https://internal.example.com/x").json()
+    missing = _create(partner_client, url="https://no-such-host.invalid/x").json()
+    private_literal = _create(partner_client, url="https://10.0.0.8/x").json()
+
+    assert internal == missing == private_literal
+
+
 def test_a_public_https_target_is_accepted_in_production(partner_client, production_ssrf):
     assert _create(partner_client, url="https://hooks.example.com/kezek?team=ops").status_code == 201
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from queues.models import Crossing, Report
@@ -52,6 +53,34 @@ def test_marking_reports_untrusted_keeps_them_and_asks_for_fresh_estimates(drive
     assert changed == 1
     assert kept.trusted is False
     assert calls == [{"queue_ids": [kept.queue_id]}]
+
+
+@pytest.mark.parametrize("admin_list", ["report", "visit"])
+def test_only_an_operator_may_trust_a_report_again(dispatcher_client, superuser_client, driver, admin_list):
+    untrusted = stored(driver, position=10)
+    Report.objects.filter(pk=untrusted.pk).update(trusted=False)
+    selected = str(untrusted.pk if admin_list == "report" else untrusted.visit_id)
+    body = {"action": "mark_trusted", "_selected_action": [selected]}
+
+    dispatcher_client.post(f"/admin/queues/{admin_list}/", body)
+    untrusted.refresh_from_db()
+    assert untrusted.trusted is False
+    assert "mark_trusted" not in dispatcher_client.get(f"/admin/queues/{admin_list}/").content.decode()
+
+    superuser_client.post(f"/admin/queues/{admin_list}/", body)
+    untrusted.refresh_from_db()
+    assert untrusted.trusted is True
+
+
+def test_the_service_refuses_a_dispatcher_trusting_a_report_again(driver, dispatcher):
+    untrusted = stored(driver, position=10)
+    Report.objects.filter(pk=untrusted.pk).update(trusted=False)
+
+    with pytest.raises(PermissionDenied):
+        report_trust_set(report_ids=[untrusted.pk], trusted=True, actor=dispatcher.user)
+
+    untrusted.refresh_from_db()
+    assert untrusted.trusted is False
 
 
 def test_the_dispatcher_sees_only_their_own_drivers_reports(dispatcher_client, driver, other_driver):

@@ -119,6 +119,22 @@ def test_an_id_of_another_driver_is_refused_like_an_invalid_id_and_reveals_nothi
     assert Report.objects.count() == 1
 
 
+@pytest.mark.parametrize("invalid", [{"kind": "teleported"}, {"position": -4}, {"observed_at": "yesterday"}])
+def test_an_invalid_item_with_another_drivers_id_answers_like_one_with_a_fresh_id(
+    driver_client, other_driver_client, invalid
+):
+    taken = report(position=10)
+    post(other_driver_client, [taken])
+    fresh = report(position=10)
+
+    with_taken = post(driver_client, [{**taken, **invalid}]).json()["results"][0]
+    with_fresh = post(driver_client, [{**fresh, **invalid}]).json()["results"][0]
+
+    assert with_taken["status"] == with_fresh["status"] == "rejected"
+    assert with_taken["errors"] == with_fresh["errors"]
+    assert "id" not in with_taken["errors"]
+
+
 def test_a_bad_item_never_stops_the_good_ones(driver_client):
     good_before, good_after = report(position=10), report(position=9)
     bad = report(kind="teleported")

@@ -124,7 +124,13 @@ def test_a_dispatcher_records_a_registry_check_from_the_driver_list(dispatcher_c
 
 def test_the_driver_page_shows_the_timeline_and_check_history(dispatcher_client, driver, dispatcher):
     StayEvent.objects.create(driver=driver, country="RU", kind="entry", date=date(2025, 5, 1), source="driver")
-    RegistryCheck.objects.create(driver=driver, status="clear", checked_on=date(2025, 5, 2), checked_by=dispatcher.user)
+    RegistryCheck.objects.create(
+        driver=driver,
+        carrier=dispatcher.carrier,
+        status="clear",
+        checked_on=date(2025, 5, 2),
+        checked_by=dispatcher.user,
+    )
 
     response = dispatcher_client.get(f"{DRIVERS_URL}{driver.pk}/change/")
 

@@ -311,9 +311,9 @@ def world(db) -> World:
             content_hash="0" * 64,
         ),
         registry_check_a=RegistryCheck.objects.create(
-            driver=driver_a, status="clear", checked_on=timezone.now().date()
+            driver=driver_a, carrier=driver_a.carrier, status="clear", checked_on=timezone.now().date()
         ),
-        regime_a=DriverRegime.objects.create(driver=driver_a, regime="standard"),
+        regime_a=DriverRegime.objects.create(driver=driver_a, carrier=driver_a.carrier, regime="standard"),
         stay_event=StayEvent.objects.create(
             driver=driver_a,
             country="RU",

@@ -17,6 +17,7 @@ from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from knox.models import AuthToken
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
@@ -31,6 +32,12 @@ from queues.models import PartnerKey
 from tests.factories import token_for
 
 MAX_EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}
+# Hostile values the generators seldom reach in a few examples, put into every generated case's parameters and
+# body: a NUL at the end of each string (PostgreSQL text cannot hold it), each number replaced by one too large
+# for a float, each date-time string moved to the ends of the calendar. Only "no 5xx" is asserted for them.
+HOSTILE_EXAMPLES = 4
+HUGE = 10**400
+CALENDAR_ENDS = ("0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59")
 # What must hold for every answer. Input strictness (positive_data_acceptance, negative_data_rejection: does
 # the schema describe exactly what the server accepts) is not asserted here; the schemas document formats
 # such as E.164 and ISO codes in words, which generators cannot follow.
@@ -78,7 +85,49 @@ def fuzz(schema, headers: Callable[[], dict[str, str]]) -> list[str]:
                 check()
             except (Exception, BaseExceptionGroup) as exc:
                 failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): {exc}")
+        for flavour in ("nul", "huge", "calendar"):
+
+            @settings(
+                max_examples=HOSTILE_EXAMPLES,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE), flavour=st.just(flavour))
+            def check_hostile(case, flavour):
+                _make_hostile(case, flavour)
+                case.call_and_validate(headers=headers(), checks=[not_a_server_error])
+
+            try:
+                check_hostile()
+            except (Exception, BaseExceptionGroup) as exc:
+                failures.append(f"{operation.method.upper()} {operation.path} ({flavour}): {exc}")
     return failures
+
+
+def _hostile(value, flavour: str):
+    if isinstance(value, dict):
+        return {key: _hostile(item, flavour) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_hostile(item, flavour) for item in value]
+    if flavour == "nul" and isinstance(value, str):
+        return value + "\x00"
+    if flavour == "huge" and isinstance(value, int | float) and not isinstance(value, bool):
+        return HUGE
+    if flavour == "calendar" and isinstance(value, str) and len(value) >= 10 and value[4:5] == "-":
+        return CALENDAR_ENDS[len(value) % 2] if "T" in value else ("0001-01-01", "9999-12-31")[len(value) % 2]
+    return value
+
+
+def _make_hostile(case, flavour: str) -> None:
+    """Rewrites ``case`` in place with the ``flavour`` of hostile values (see HOSTILE_EXAMPLES)."""
+    for name in ("path_parameters", "query"):
+        values = getattr(case, name, None)
+        if values:
+            setattr(case, name, _hostile(values, flavour))
+    if isinstance(case.body, dict | list):
+        case.body = _hostile(case.body, flavour)
 
 
 def test_driver_api_answers_every_generated_request_within_its_schema(wsgi_app, driver):

@@ -25,9 +25,15 @@ class DriverStayOverview:
     regimes: list[DriverRegime]
 
 
-def driver_stay_overview(*, driver: Driver, on: date) -> DriverStayOverview:
+def driver_stay_overview(*, driver: Driver, on: date, carrier_id: int | None = None) -> DriverStayOverview:
     """The driver's stay status on ``on`` with its underlying stays, the full event timeline (corrections
-    included, newest first, with who recorded and who corrected each), registry checks and regimes."""
+    included, newest first, with who recorded and who corrected each), registry checks and regimes.
+
+    ``carrier_id`` (a dispatcher's carrier) keeps only the checks and regimes that carrier recorded: a driver who
+    moved brings none of the former carrier's notes along. ``None`` (an operator) lists them all. The status
+    counts every check and regime whoever recorded it.
+    """
+    owned = {} if carrier_id is None else {"carrier_id": carrier_id}
     timeline = list(
         StayEvent.objects.filter(driver=driver)
         .select_related("crossing", "created_by", "deleted_by")
@@ -48,9 +54,13 @@ def driver_stay_overview(*, driver: Driver, on: date) -> DriverStayOverview:
         stays=by_country,
         timeline=timeline,
         registry_checks=list(
-            RegistryCheck.objects.filter(driver=driver).select_related("checked_by").order_by("-checked_on", "-pk")
+            RegistryCheck.objects.filter(driver=driver, **owned)
+            .select_related("checked_by")
+            .order_by("-checked_on", "-pk")
         ),
-        regimes=list(DriverRegime.objects.filter(driver=driver).select_related("set_by").order_by("-created_at")),
+        regimes=list(
+            DriverRegime.objects.filter(driver=driver, **owned).select_related("set_by").order_by("-created_at")
+        ),
     )
 
 
