@@ -24,12 +24,12 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 
+from core.tasks import task_send, task_send_coalesced_on_commit
 from queues import partner_cache
 from queues.domain.estimator import (
     SAMPLE_WINDOW,
@@ -301,42 +301,35 @@ def estimate_refresh_request(*, queue_ids: Iterable[int]) -> None:
     Called by report ingest inside its transaction. Coalesced: a burst of reports on one queue becomes
     one refresh task, not one per report. Never raises because of the broker (see the module docstring).
     """
-    ids = sorted({int(queue_id) for queue_id in queue_ids})
-    if ids:
-        transaction.on_commit(partial(_refresh_send_coalesced, queue_ids=ids), robust=True)
-
-
-def _refresh_send_coalesced(*, queue_ids: list[int]) -> None:
-    for queue_id in queue_ids:
-        key = estimate_refresh_pending_key(queue_id)
-        if not cache.add(key, 1, timeout=REFRESH_PENDING_TTL_SECONDS):
-            continue  # a refresh is already on its way and will see this report
-        if not _refresh_send(queue_id=queue_id, countdown=REFRESH_COALESCE_SECONDS):
-            cache.delete(key)  # let the next report try again
-
-
-def _refresh_send(
-    *, queue_id: int, as_of: datetime | None = None, countdown: int = 0, expires: int | None = None
-) -> bool:
-    """Sends one refresh task; ``False`` (logged) when it could not be sent or, in eager mode, when it failed.
-
-    Without ``as_of`` the task uses the time it runs, so reports stored during the countdown count.
-    """
     from queues.tasks.estimates import estimate_refresh as estimate_refresh_task
 
-    kwargs: dict[str, Any] = {"queue_id": queue_id}
-    if as_of is not None:
-        kwargs["as_of"] = as_of.isoformat()
-    try:
-        estimate_refresh_task.apply_async(kwargs=kwargs, countdown=countdown, expires=expires)
-    except Exception:
-        # Broker unreachable (or, eager, the refresh itself failed): the report is stored all the same, and the
-        # beat sweep refreshes this queue within a minute of the broker coming back.
-        logger.warning(
-            "estimate refresh not sent; the sweep will catch up", extra={"queue_id": queue_id}, exc_info=True
-        )
-        return False
-    return True
+    ids = sorted({int(queue_id) for queue_id in queue_ids})
+    task_send_coalesced_on_commit(
+        estimate_refresh_task,
+        requests=[(estimate_refresh_pending_key(queue_id), {"queue_id": queue_id}) for queue_id in ids],
+        pending_ttl=REFRESH_PENDING_TTL_SECONDS,
+        countdown=REFRESH_COALESCE_SECONDS,
+        failure_message=_REFRESH_NOT_SENT,
+    )
+
+
+# Broker unreachable (or, in-process, the refresh itself failed): the report is stored all the same, and the
+# beat sweep refreshes this queue within a minute of the broker coming back.
+_REFRESH_NOT_SENT = "estimate refresh not sent; the sweep will catch up"
+
+
+def _refresh_send(*, queue_id: int, as_of: datetime, expires: int) -> bool:
+    """Sends one refresh task for the sweep's ``as_of``; ``False`` (logged) when it could not be sent."""
+    from queues.tasks.estimates import estimate_refresh as estimate_refresh_task
+
+    return task_send(
+        estimate_refresh_task,
+        kwargs={"queue_id": queue_id, "as_of": as_of.isoformat()},
+        countdown=0,
+        expires=expires,
+        failure_message=_REFRESH_NOT_SENT,
+        log_extra={"queue_id": queue_id},
+    )
 
 
 def estimate_sweep(*, as_of: datetime) -> int:

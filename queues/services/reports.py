@@ -8,7 +8,6 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from carriers.models import Driver
+from core.tasks import task_send, task_send_coalesced_on_commit
 from queues.domain.reports import (
     FLAG_FAR,
     VISIT_GAP,
@@ -127,7 +127,7 @@ def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: da
             classify(index, report_id, content_hash)
 
     if inserted:
-        transaction.on_commit(partial(_process_send_coalesced, driver_id=driver.pk), robust=True)
+        _process_request(driver_id=driver.pk)
         estimation.estimate_refresh_request(
             queue_ids=sorted(
                 {valid.queue.queue_id for report_id, (_, valid) in candidates.items() if report_id in inserted}
@@ -243,28 +243,37 @@ def reports_process_pending_key(driver_id: int) -> str:
     return f"reports-process-pending:{connection.settings_dict['NAME']}:{driver_id}"
 
 
-def _process_send_coalesced(*, driver_id: int) -> None:
-    key = reports_process_pending_key(driver_id)
-    if not cache.add(key, 1, timeout=PROCESS_PENDING_TTL_SECONDS):
-        return  # a task is already on its way and will see these reports
-    if not _process_send(driver_id=driver_id, countdown=PROCESS_COALESCE_SECONDS):
-        cache.delete(key)  # let the next batch try again
-
-
-def _process_send(*, driver_id: int, countdown: int = 0, expires: int | None = None) -> bool:
-    """Sends one processing task; ``False`` (logged) when it could not be sent or, in-process, when it failed."""
+def _process_request(*, driver_id: int) -> None:
+    """Asks for the driver's reports to be processed after the current transaction commits, coalesced: a burst of
+    batches becomes one task. Never raises because of the broker."""
     from queues.tasks.reports import reports_process as reports_process_task
 
-    try:
-        reports_process_task.apply_async(kwargs={"driver_id": driver_id}, countdown=countdown, expires=expires)
-    except Exception:
-        # Broker unreachable (or, in-process, the processing itself failed): the reports are stored all the same
-        # and the minute sweep processes them once the broker is back.
-        logger.warning(
-            "report processing not sent; the sweep will catch up", extra={"driver_id": driver_id}, exc_info=True
-        )
-        return False
-    return True
+    task_send_coalesced_on_commit(
+        reports_process_task,
+        requests=[(reports_process_pending_key(driver_id), {"driver_id": driver_id})],
+        pending_ttl=PROCESS_PENDING_TTL_SECONDS,
+        countdown=PROCESS_COALESCE_SECONDS,
+        failure_message=_PROCESS_NOT_SENT,
+    )
+
+
+# Broker unreachable (or, in-process, the processing itself failed): the reports are stored all the same and the
+# minute sweep processes them once the broker is back.
+_PROCESS_NOT_SENT = "report processing not sent; the sweep will catch up"
+
+
+def _process_send(*, driver_id: int, expires: int) -> bool:
+    """Sends one processing task for the sweep; ``False`` (logged) when it could not be sent."""
+    from queues.tasks.reports import reports_process as reports_process_task
+
+    return task_send(
+        reports_process_task,
+        kwargs={"driver_id": driver_id},
+        countdown=0,
+        expires=expires,
+        failure_message=_PROCESS_NOT_SENT,
+        log_extra={"driver_id": driver_id},
+    )
 
 
 def reports_process_pending(*, driver_id: int, as_of: datetime) -> int:
