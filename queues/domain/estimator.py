@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from queues.domain.kinds import KIND_ORDER
+
 # How far back (by observed_at) the callers read reports for one estimate. Long enough to compare the current pace
 # with the pace at the same hour a day earlier (day/night rhythm) and to pair joined/crossed reports.
 SAMPLE_WINDOW = timedelta(hours=30)
@@ -30,8 +32,6 @@ STALE_AFTER = timedelta(hours=2)
 SUSPECT_FLAGS = frozenset(
     {"implausible", "far", "position_jump", "impossible_speed", "waited_inconsistent", "suspect", "burst"}
 )
-
-KINDS = ("joined", "position", "crossed", "left")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,14 +220,13 @@ def _position_of(sample: Sample, spacing_m: float) -> float | None:
 
 _OBSERVED_AT = operator.attrgetter("observed_at")
 _HOUR = timedelta(hours=1)
-_KIND_ORDER = {"joined": 0, "position": 1, "left": 2, "crossed": 3}
 
 
 def _sample_order(sample: Sample) -> tuple:
     """A total order of one driver's samples, so that the input order never changes the estimate."""
     return (
         sample.observed_at,
-        _KIND_ORDER.get(sample.kind, 4),
+        KIND_ORDER.get(sample.kind, 4),
         sample.received_at,
         -1 if sample.position is None else sample.position,
         -1 if sample.distance_m is None else sample.distance_m,
