@@ -21,7 +21,8 @@ The lock is ``FOR NO KEY UPDATE``, so report ingest into the queue never waits f
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -293,6 +294,18 @@ def estimate_refresh_pending(*, queue_id: int, as_of: datetime) -> Estimate | No
     computes ask for another refresh, then :func:`estimate_refresh`."""
     cache.delete(estimate_refresh_pending_key(queue_id))
     return estimate_refresh(queue_id=queue_id, as_of=as_of)
+
+
+@contextmanager
+def estimate_refresh_requests_held(*, queue_id: int, seconds: int = 3600) -> Iterator[None]:
+    """While open (at most ``seconds``), report ingest asks for no refresh of this queue: for a caller that
+    refreshes it itself, e.g. tick by tick while loading a history."""
+    key = estimate_refresh_pending_key(queue_id)
+    cache.set(key, 1, timeout=seconds)
+    try:
+        yield
+    finally:
+        cache.delete(key)
 
 
 def estimate_refresh_request(*, queue_ids: Iterable[int]) -> None:
