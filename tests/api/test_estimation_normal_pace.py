@@ -150,7 +150,7 @@ def test_during_a_slowdown_the_refresh_forecasts_the_pace_fading_back_to_the_rem
     estimate = estimation.estimate_refresh(queue_id=queue.pk, as_of=as_of)
 
     # The stored points are the queue's track too (a previous estimate of 600 minutes an hour ago).
-    track = estimation.estimate_track_list(queue_id=queue.pk, as_of=as_of)
+    track = estimate_selectors.estimate_track_list(queue_id=queue.pk, as_of=as_of)
     fading = estimate_wait(samples=samples, as_of=as_of, queue=QueueParams(spacing, normal_per_hour=20.0, track=track))
     forgetful = estimate_wait(samples=samples, as_of=as_of, queue=QueueParams(spacing))
     unsmoothed = estimate_wait(samples=samples, as_of=as_of, queue=QueueParams(spacing, normal_per_hour=20.0))
