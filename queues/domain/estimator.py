@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 import operator
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -222,7 +222,7 @@ _OBSERVED_AT = operator.attrgetter("observed_at")
 _HOUR = timedelta(hours=1)
 
 
-def _sample_order(sample: Sample) -> tuple:
+def _sample_order(sample: Sample) -> tuple[datetime, int, datetime, int, int, int, float, bool]:
     """A total order of one driver's samples, so that the input order never changes the estimate."""
     return (
         sample.observed_at,
@@ -274,9 +274,10 @@ def _drivers(
             if sample.position is not None:
                 position = float(sample.position)
             else:
-                position = _position_of(sample, spacing_m)
-                if position is None:
+                estimated = _position_of(sample, spacing_m)
+                if estimated is None:
                     continue
+                position = estimated
             hours = (as_of - sample.observed_at) / _HOUR
             seen_hours.append(hours)
             positions.append(position)
@@ -483,7 +484,7 @@ def track_window(points: Iterable[TrackPoint], *, as_of: datetime) -> tuple[Trac
     """The points of ``points`` (oldest first) that the estimate at ``as_of`` may use: within ``TRACK_MEMORY``
     before it and strictly before it. A deque is trimmed of expired points in place."""
     earliest = as_of - TRACK_MEMORY
-    if hasattr(points, "popleft"):
+    if isinstance(points, deque):
         while points and points[0].at < earliest:
             points.popleft()
     return tuple(point for point in points if earliest <= point.at < as_of)

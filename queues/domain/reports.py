@@ -289,7 +289,7 @@ def report_validate(
 
     if errors:
         return None, errors
-    if report_id is None or queue is None or observed_at is None:  # unreachable: each one set an error
+    if report_id is None or queue is None or observed_at is None or kind is None:  # unreachable: each one set an error
         raise AssertionError("validation passed without a value")
     return (
         ValidReport(
