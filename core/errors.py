@@ -71,8 +71,11 @@ DATABASE_UNAVAILABLE_ERRORS: tuple[type[Exception], ...] = (OperationalError, In
 RETRY_AFTER_UNAVAILABLE_SECONDS = 5
 
 
-def database_unavailable_response() -> JsonResponse:
-    """The problem+json 503 for a database outage (plain Django and ninja views, via the middleware)."""
+def database_unavailable_response(exc: Exception | None = None) -> JsonResponse:
+    """The problem+json 503 for a database outage, the one answer of DRF, ninja and plain Django views alike;
+    ``exc`` (the error that revealed the outage) is logged as a warning, not as a failure of the code."""
+    if exc is not None:
+        logger.warning("database unavailable: %s", type(exc).__name__)
     return problem_response(
         503,
         ServiceUnavailable.code,
@@ -160,13 +163,7 @@ def drf_exception_handler(exc: Exception, context: dict) -> Response | None:
             content_type=PROBLEM_CONTENT_TYPE,
         )
     if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
-        logger.warning("database unavailable: %s", type(exc).__name__)
-        return Response(
-            problem_body(503, ServiceUnavailable.code, str(ServiceUnavailable.default_detail)),
-            status=503,
-            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_SECONDS)},
-            content_type=PROBLEM_CONTENT_TYPE,
-        )
+        return database_unavailable_response(exc)
     if isinstance(exc, Http404):
         exc = drf.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -282,8 +279,7 @@ def _ninja_http_error(request, exc: HttpError) -> HttpResponse:
 
 def _ninja_unexpected(request, exc: Exception) -> HttpResponse:
     if isinstance(exc, DATABASE_UNAVAILABLE_ERRORS):
-        logger.warning("ninja API: database unavailable (%s)", type(exc).__name__)
-        return database_unavailable_response()
+        return database_unavailable_response(exc)
     logger.exception("ninja API: unexpected error")
     return problem_response(500, "server_error", _("An unexpected error occurred. It has been logged."))
 

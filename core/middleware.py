@@ -163,8 +163,7 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, DATABASE_UNAVAILABLE_ERRORS):
-            logger.warning("database unavailable: %s", type(exception).__name__)
-            return database_unavailable_response()
+            return database_unavailable_response(exception)
         return None
 
 

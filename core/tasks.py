@@ -1,4 +1,4 @@
-"""The base class of every Kezek task: Django-aware, with a cap on redeliveries.
+"""The base class of every Kezek task (Django-aware, with a cap on redeliveries) and the one way to send a task.
 
 Tasks are acknowledged late and requeued when their worker dies (``acks_late`` + ``reject_on_worker_lost``),
 so a crash never loses work. A task that itself kills its worker (out of memory, a segfault in a driver)
@@ -9,11 +9,16 @@ and logged instead. Dropping is safe: every task is idempotent and the beat swee
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
+from functools import partial
+from typing import Any
 
+from celery import Task
 from celery.contrib.django.task import DjangoTask
 from celery.exceptions import Reject
 from django.conf import settings
-from django.db import OperationalError
+from django.core.cache import cache
+from django.db import OperationalError, transaction
 
 logger = logging.getLogger(__name__)
 
@@ -79,3 +84,104 @@ class KezekTask(DjangoTask):
                 )
                 raise Reject(f"delivered {deliveries} times", requeue=False)
         return super().__call__(*args, **kwargs)
+
+
+# --- Sending tasks ---------------------------------------------------------------------------------------------
+def task_send(
+    task: Task,
+    *,
+    kwargs: Mapping[str, Any],
+    countdown: int | None = None,
+    expires: int | None = None,
+    failure_message: str,
+    log_extra: Mapping[str, Any] | None = None,
+) -> bool:
+    """Sends ``task`` with ``kwargs``; ``False`` when it could not be sent (or, run in-process, when it failed).
+
+    Never raises: the work a task asks for is stored before it is sent and a beat sweep catches up, so a broker
+    that is down is logged as a warning (``failure_message``, with ``log_extra``), not answered as a 500 for data
+    that was committed.
+    """
+    try:
+        task.apply_async(kwargs=dict(kwargs), countdown=countdown, expires=expires)
+    except Exception:
+        logger.warning(failure_message, extra={"task": task.name, **(log_extra or {})}, exc_info=True)
+        return False
+    return True
+
+
+def task_send_coalesced(
+    task: Task,
+    *,
+    pending_key: str,
+    pending_ttl: int,
+    kwargs: Mapping[str, Any],
+    countdown: int,
+    failure_message: str,
+    log_extra: Mapping[str, Any] | None = None,
+) -> bool:
+    """Sends ``task`` unless one is already pending under ``pending_key``; returns whether it sent one.
+
+    The pending flag (a cache entry that expires on its own after ``pending_ttl`` seconds, so a lost task only
+    delays the work) is set here and cleared by the task when it starts; with a ``countdown`` a burst of requests
+    becomes one task that sees them all. A send that fails clears the flag, so the next request tries again.
+    """
+    if not cache.add(pending_key, 1, timeout=pending_ttl):
+        return False  # a task is already on its way and will see this work
+    sent = task_send(task, kwargs=kwargs, countdown=countdown, failure_message=failure_message, log_extra=log_extra)
+    if not sent:
+        cache.delete(pending_key)
+    return sent
+
+
+def task_send_on_commit(
+    task: Task,
+    *,
+    kwargs: Mapping[str, Any],
+    failure_message: str,
+    log_extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Sends ``task`` once the current transaction commits (nothing if it rolls back); see :func:`task_send`."""
+    transaction.on_commit(
+        partial(task_send, task, kwargs=kwargs, failure_message=failure_message, log_extra=log_extra), robust=True
+    )
+
+
+def task_send_coalesced_on_commit(
+    task: Task,
+    *,
+    requests: Iterable[tuple[str, Mapping[str, Any]]],
+    pending_ttl: int,
+    countdown: int,
+    failure_message: str,
+) -> None:
+    """Once the current transaction commits, sends ``task`` for each ``(pending_key, kwargs)`` request that has no
+    task pending yet (see :func:`task_send_coalesced`); one commit callback for them all."""
+    pending = [(key, dict(kwargs)) for key, kwargs in requests]
+    if pending:
+        transaction.on_commit(
+            partial(
+                _send_coalesced_each,
+                task,
+                pending=pending,
+                pending_ttl=pending_ttl,
+                countdown=countdown,
+                failure_message=failure_message,
+            ),
+            robust=True,
+        )
+
+
+def _send_coalesced_each(
+    task: Task, *, pending: list[tuple[str, dict[str, Any]]], pending_ttl: int, countdown: int, failure_message: str
+) -> None:
+    for pending_key, kwargs in pending:
+        task_send_coalesced(
+            task,
+            pending_key=pending_key,
+            pending_ttl=pending_ttl,
+            kwargs=kwargs,
+            countdown=countdown,
+            failure_message=failure_message,
+            log_extra=kwargs,
+        )

@@ -115,6 +115,8 @@ class Queue(models.Model):
 
 
 class ReportKind(models.TextChoices):
+    """The kinds of ``queues.domain.kinds.REPORT_KINDS`` with their translated labels (a test keeps them equal)."""
+
     JOINED = "joined", _("joined")
     POSITION = "position", _("position")
     CROSSED = "crossed", _("crossed")

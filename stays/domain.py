@@ -39,6 +39,7 @@ CALENDAR_YEAR = "calendar_year"
 ROLLING = "rolling"
 
 RISK_RANK = {"ok": 0, "watch": 1, "high": 2, "overstay": 3, "listed": 4}
+RISK_LEVELS = tuple(RISK_RANK)  # by rank: RISK_LEVELS[rank] is the level of that rank
 
 # Why no rule applies (``rule_missing``): stable codes.
 RULE_MISSING_NO_CITIZENSHIP = "no_citizenship"

@@ -16,6 +16,7 @@ from django_countries import countries
 from carriers.models import Dispatcher, Driver, Notification
 from carriers.push import notification_push
 from core.errors import ValidationFailed
+from core.tasks import task_send_on_commit
 from queues.catalogue import crossing_local_date
 from queues.models import Crossing
 from stays import domain, selectors
@@ -51,15 +52,12 @@ def _event_snapshot(event: StayEvent) -> dict:
 def _refresh_after_commit(driver_id: int) -> None:
     from stays.tasks import driver_status_refresh
 
-    def send() -> None:
-        try:
-            driver_status_refresh.delay(driver_id=driver_id)
-        except Exception:
-            # The broker is down: the events are committed; the daily check refreshes the snapshot later.
-            # Raising here (after commit) would answer 500 for data that was stored.
-            logger.warning("stay status refresh not enqueued; the daily check will catch up", exc_info=True)
-
-    transaction.on_commit(send)
+    # A broker that is down leaves the events committed; the daily check refreshes the snapshot later.
+    task_send_on_commit(
+        driver_status_refresh,
+        kwargs={"driver_id": driver_id},
+        failure_message="stay status refresh not enqueued; the daily check will catch up",
+    )
 
 
 def _lock_driver(driver: Driver) -> None:

@@ -17,11 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext_lazy
 from django_countries import countries
 
 from queues.catalogue import COUNTRY_TIME_ZONES
 from stays.domain import RISK_RANK
+from stays.labels import RISK_LABELS
 
 STAY_RISK = "stay_risk"
 ACTIVE = "active"
@@ -33,13 +34,6 @@ DISPATCHER_TITLES = {
     "high": gettext_lazy("%(driver)s: only %(days)d days left in %(country)s"),
     "overstay": gettext_lazy("%(driver)s: stay limit exceeded in %(country)s by %(overstay)d days"),
     "listed": gettext_lazy("%(driver)s: listed on the registry of controlled persons (%(country)s)"),
-}
-RISK_NAMES = {
-    "ok": pgettext_lazy("stay risk", "ok"),
-    "watch": pgettext_lazy("stay risk", "watch"),
-    "high": pgettext_lazy("stay risk", "high"),
-    "overstay": pgettext_lazy("stay risk", "overstay"),
-    "listed": pgettext_lazy("stay risk", "listed"),
 }
 
 
@@ -133,9 +127,9 @@ def alert_shown(facts: AlertFacts) -> AlertShown:
     created_local = facts.created_at.astimezone(ZoneInfo(label.split(" ")[0]))
     state = alert_state(risk=facts.data.get("risk"), current_risk=facts.current_risk) if texts else None
     if state == ACTIVE:
-        note = _("Still active: the driver's risk now is %(risk)s.") % {"risk": RISK_NAMES[facts.current_risk]}
+        note = _("Still active: the driver's risk now is %(risk)s.") % {"risk": RISK_LABELS[facts.current_risk]}
     elif state == RESOLVED:
-        note = _("Resolved: the driver's risk now is %(risk)s.") % {"risk": RISK_NAMES[facts.current_risk]}
+        note = _("Resolved: the driver's risk now is %(risk)s.") % {"risk": RISK_LABELS[facts.current_risk]}
     else:
         note = ""
     return AlertShown(

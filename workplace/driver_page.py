@@ -20,6 +20,7 @@ from django_countries import countries
 
 from carriers.admin_tenancy import dispatcher_carrier_id
 from stays import domain
+from stays.labels import RISK_LABELS
 from workplace.calendar_strip import CalendarLabels, StripFacts, month_starts, stay_calendar_svg
 from workplace.selectors import DriverStayOverview, driver_stay_overview, driver_trip_plan
 
@@ -30,13 +31,6 @@ REASON_LABELS = {
     domain.REASON_OVER_PER_ENTRY_CAP: gettext_lazy("a stay longer than one entry allows"),
     domain.REASON_DAYS_LEFT_HIGH: gettext_lazy("very few days left"),
     domain.REASON_DAYS_LEFT_WATCH: gettext_lazy("few days left"),
-}
-RISK_LABELS = {
-    "ok": pgettext_lazy("stay risk", "ok"),
-    "watch": pgettext_lazy("stay risk", "watch"),
-    "high": pgettext_lazy("stay risk", "high"),
-    "overstay": pgettext_lazy("stay risk", "overstay"),
-    "listed": pgettext_lazy("stay risk", "listed"),
 }
 MONTHS_SHORT = [
     pgettext_lazy("month", "Jan"),

@@ -31,6 +31,7 @@ from carriers.models import Carrier, Driver, Notification
 from carriers.services import notifications_mark_read
 from queues.models import Crossing
 from stays.domain import PLAN_MAX_DAYS
+from stays.labels import RISK_HEADINGS
 from workplace.alerts import alert_shown
 from workplace.charts import ChartLabels, ChartPoint, wait_chart_svg
 from workplace.corridor_map import MapCrossing, MapLabels, corridor_map_svg
@@ -59,15 +60,6 @@ PLANNER_COUNTRY = "RU"
 PLANNER_COUNTRY_NAME = gettext_lazy("Russia")
 BOARD_PER_PAGE = 100
 NOTIFICATIONS_PER_PAGE = 50
-
-RISK_LABELS = {
-    "listed": gettext_lazy("Listed in the registry"),
-    "overstay": gettext_lazy("Overstay"),
-    "high": gettext_lazy("High risk"),
-    "watch": gettext_lazy("Watch"),
-    "ok": gettext_lazy("OK"),
-    "unknown": gettext_lazy("Status unknown"),
-}
 
 
 def _localised_name(*, name: str, name_ru: str, name_kk: str) -> str:
@@ -185,7 +177,7 @@ def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
             if row.risk == level
         ]
         if members:
-            groups.append({"risk": level, "label": RISK_LABELS[level], "rows": members})
+            groups.append({"risk": level, "label": RISK_HEADINGS[level], "rows": members})
     context = {
         **site.each_context(request),
         "title": _("Fleet risk board"),
@@ -197,11 +189,11 @@ def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
         "filters": filters,
         "summary": [
-            {"risk": level, "label": RISK_LABELS[level], "count": counts[level], "selected": level == risk}
+            {"risk": level, "label": RISK_HEADINGS[level], "count": counts[level], "selected": level == risk}
             for level in BOARD_RISK_ORDER
         ],
         "risk": risk,
-        "risk_choices": [(level, RISK_LABELS[level]) for level in BOARD_RISK_ORDER],
+        "risk_choices": [(level, RISK_HEADINGS[level]) for level in BOARD_RISK_ORDER],
         "crossing": crossing_slug,
         "crossing_choices": crossing_choices,
         "carrier": carrier_id,

@@ -252,7 +252,7 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # Two "kind" fields with different choices: each enum gets a name of its own in generated clients.
     "ENUM_NAME_OVERRIDES": {
-        "ReportKindEnum": ["joined", "position", "crossed", "left"],
+        "ReportKindEnum": "queues.domain.kinds.REPORT_KINDS",
         "StayEventKindEnum": ["entry", "exit"],
     },
     "POSTPROCESSING_HOOKS": [

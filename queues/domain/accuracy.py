@@ -13,6 +13,7 @@ import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 WINDOWS_DAYS = (7, 30)
 MIN_SAMPLES = 10
@@ -69,7 +70,7 @@ def accuracy_pairs(*, published: Sequence[PublishedPoint], realised: Iterable[Re
     return scored
 
 
-def accuracy_windows(*, scored: Iterable[ScoredWait], as_of: datetime) -> list[dict]:
+def accuracy_windows(*, scored: Iterable[ScoredWait], as_of: datetime) -> list[dict[str, Any]]:
     """The contract's ``windows``: per window of ``WINDOWS_DAYS`` days before ``as_of`` (by crossing time),
     ``samples``, ``mae_minutes`` and ``interval_hit`` (a share, 0–1), the figures null below ``MIN_SAMPLES``."""
     scored = list(scored)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import bisect
 import math
 import operator
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from queues.domain.kinds import KIND_ORDER
 
 # How far back (by observed_at) the callers read reports for one estimate. Long enough to compare the current pace
 # with the pace at the same hour a day earlier (day/night rhythm) and to pair joined/crossed reports.
@@ -30,8 +32,6 @@ STALE_AFTER = timedelta(hours=2)
 SUSPECT_FLAGS = frozenset(
     {"implausible", "far", "position_jump", "impossible_speed", "waited_inconsistent", "suspect", "burst"}
 )
-
-KINDS = ("joined", "position", "crossed", "left")
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,14 +220,13 @@ def _position_of(sample: Sample, spacing_m: float) -> float | None:
 
 _OBSERVED_AT = operator.attrgetter("observed_at")
 _HOUR = timedelta(hours=1)
-_KIND_ORDER = {"joined": 0, "position": 1, "left": 2, "crossed": 3}
 
 
-def _sample_order(sample: Sample) -> tuple:
+def _sample_order(sample: Sample) -> tuple[datetime, int, datetime, int, int, int, float, bool]:
     """A total order of one driver's samples, so that the input order never changes the estimate."""
     return (
         sample.observed_at,
-        _KIND_ORDER.get(sample.kind, 4),
+        KIND_ORDER.get(sample.kind, 4),
         sample.received_at,
         -1 if sample.position is None else sample.position,
         -1 if sample.distance_m is None else sample.distance_m,
@@ -275,9 +274,10 @@ def _drivers(
             if sample.position is not None:
                 position = float(sample.position)
             else:
-                position = _position_of(sample, spacing_m)
-                if position is None:
+                estimated = _position_of(sample, spacing_m)
+                if estimated is None:
                     continue
+                position = estimated
             hours = (as_of - sample.observed_at) / _HOUR
             seen_hours.append(hours)
             positions.append(position)
@@ -484,7 +484,7 @@ def track_window(points: Iterable[TrackPoint], *, as_of: datetime) -> tuple[Trac
     """The points of ``points`` (oldest first) that the estimate at ``as_of`` may use: within ``TRACK_MEMORY``
     before it and strictly before it. A deque is trimmed of expired points in place."""
     earliest = as_of - TRACK_MEMORY
-    if hasattr(points, "popleft"):
+    if isinstance(points, deque):
         while points and points[0].at < earliest:
             points.popleft()
     return tuple(point for point in points if earliest <= point.at < as_of)

@@ -102,7 +102,7 @@ SUBSCRIPTION_PAUSE_AFTER_FAILURES = 10
 
 def retry_delay(*, attempts: int) -> timedelta:
     """The wait before the next attempt after ``attempts`` failed ones (1, 2, ...): exponential, capped."""
-    return min(DELIVERY_BACKOFF_BASE * (2 ** max(0, attempts - 1)), DELIVERY_BACKOFF_CAP)
+    return min(DELIVERY_BACKOFF_BASE * (1 << max(0, attempts - 1)), DELIVERY_BACKOFF_CAP)
 
 
 def is_success_status(status_code: int) -> bool:

@@ -19,7 +19,8 @@ from typing import Any
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-KINDS = frozenset({"joined", "position", "crossed", "left"})
+from queues.domain.kinds import KIND_ORDER, REPORT_KINDS
+
 CONTENT_FIELDS = (
     "id",
     "crossing",
@@ -274,7 +275,7 @@ def report_validate(
         queue = queues[(slug, direction)]
 
     kind = item.get("kind")
-    if not isinstance(kind, str) or kind not in KINDS:
+    if not isinstance(kind, str) or kind not in REPORT_KINDS:
         errors["kind"] = [_("Must be one of: joined, position, crossed, left.")]
 
     observed_at = observed_at_parse(item.get("observed_at"))
@@ -307,7 +308,7 @@ def report_validate(
 
     if errors:
         return None, errors
-    if report_id is None or queue is None or observed_at is None:  # unreachable: each one set an error
+    if report_id is None or queue is None or observed_at is None or kind is None:  # unreachable: each one set an error
         raise AssertionError("validation passed without a value")
     return (
         ValidReport(
@@ -389,7 +390,7 @@ def visits_group(reports: Sequence[VisitReport]) -> list[VisitSpan]:
     :data:`VISIT_GAP`. A visit without ``joined`` starts at its first report (or earlier, by the ``crossed``
     report's ``waited_minutes``).
     """
-    ordered = sorted(reports, key=lambda r: (r.observed_at, _KIND_ORDER[r.kind], r.id))
+    ordered = sorted(reports, key=lambda r: (r.observed_at, KIND_ORDER[r.kind], r.id))
     groups: list[list[VisitReport]] = []
     for report in ordered:
         current = groups[-1] if groups else None
@@ -403,10 +404,6 @@ def visits_group(reports: Sequence[VisitReport]) -> list[VisitSpan]:
         else:
             current.append(report)
     return [_span_from(group) for group in groups]
-
-
-# Same instant: joined first, the end last.
-_KIND_ORDER = {"joined": 0, "position": 1, "left": 2, "crossed": 3}
 
 
 def visit_flags(span: VisitSpan) -> dict[uuid.UUID, list[str]]:

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.http import utc_iso
 from core.pagination import Page, keyset_page
+from core.tasks import task_send_on_commit
 from queues.domain.partner import (
     DELIVERY_MAX_ATTEMPTS,
     SUBSCRIPTION_PAUSE_AFTER_FAILURES,
@@ -158,22 +159,14 @@ def alert_subscription_as_dict(subscription: AlertSubscription, *, with_secret: 
 
 
 # --- Evaluation -------------------------------------------------------------------------------------
-def _enqueue_delivery(delivery_id: str) -> None:
-    from queues.tasks.alerts import alert_deliver
-
-    try:
-        alert_deliver.delay(delivery_id=delivery_id)
-    except Exception:
-        # The broker is down: the delivery is stored and due, so the beat sweep sends it later.
-        logger.warning("alert delivery not enqueued; the sweep will pick it up", exc_info=True)
-
-
 def alerts_evaluate(*, queue_id: int, estimate: Estimate | None, as_of: datetime) -> int:
     """Queues a delivery for every subscription on this queue whose threshold the estimate just crossed
     (up, or back down). Called by ``estimate_refresh`` after it stores a new estimate. Returns how many.
 
     An unpublished estimate (or none) changes nothing. Deliveries are enqueued after commit.
     """
+    from queues.tasks.alerts import alert_deliver
+
     payload_estimate = estimate_as_dict(estimate)
     if payload_estimate is None:
         return 0
@@ -210,7 +203,12 @@ def alerts_evaluate(*, queue_id: int, estimate: Estimate | None, as_of: datetime
                 },
                 next_attempt_at=as_of,
             )
-            transaction.on_commit(lambda delivery_id=str(delivery_id): _enqueue_delivery(delivery_id))
+            # A broker that is down leaves the delivery stored and due: the beat sweep sends it later.
+            task_send_on_commit(
+                alert_deliver,
+                kwargs={"delivery_id": str(delivery_id)},
+                failure_message="alert delivery not enqueued; the sweep will pick it up",
+            )
             created += 1
     return created
 

@@ -1,4 +1,4 @@
-"""Estimate services: refresh a queue's estimate from its reports, the sweep, and the shared payload.
+"""Estimate services: refresh a queue's estimate from its reports (read by queues.selectors.estimates), the sweep.
 
 How a refresh comes about:
 
@@ -21,29 +21,29 @@ The lock is ``FOR NO KEY UPDATE``, so report ingest into the queue never waits f
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Q
 
+from core.tasks import task_send, task_send_coalesced_on_commit
 from queues import partner_cache
 from queues.domain.estimator import (
-    SAMPLE_WINDOW,
-    TRACK_MEMORY,
     QueueParams,
-    Sample,
-    TrackPoint,
     estimate_wait,
     normal_pace,
-    pace_history_hourly,
-    pace_memory_start,
-    sample_from_report,
 )
-from queues.models import Estimate, EstimatePoint, Queue, Report
+from queues.models import Estimate, EstimatePoint, Queue
+from queues.selectors.estimates import (
+    estimate_pace_history_list,
+    estimate_queue_ids_due,
+    estimate_samples_list,
+    estimate_tick,
+    estimate_track_list,
+)
 from queues.services import alerts
 
 logger = logging.getLogger(__name__)
@@ -57,10 +57,6 @@ REFRESH_PENDING_TTL_SECONDS = 60
 # Refresh tasks sent by the sweep expire if no worker took them within this long: the next sweep sends fresh ones,
 # so a backlog after an outage does not replay every missed minute.
 SWEEP_TASK_EXPIRES_SECONDS = 120
-# One history point per queue per tick. The partner history's finest interval is 15 minutes, the sweep runs every
-# minute: 5 minutes gives three points per finest bucket at a fifth of the rows of minute ticks. The point at T
-# holds the newest estimate computed in [T, T + 5 min).
-POINT_TICK = timedelta(minutes=5)
 # History is kept for 400 days (a year plus a month, for year-on-year charts); ``estimate_points_purge`` runs daily.
 HISTORY_RETENTION = timedelta(days=400)
 
@@ -69,127 +65,6 @@ def estimate_refresh_pending_key(queue_id: int) -> str:
     """The cache key of the queue's "refresh pending" flag. It names the database too: one Redis may serve several
     databases (staging beside production, parallel test runs), whose queue ids coincide."""
     return f"estimate-refresh-pending:{connection.settings_dict['NAME']}:{queue_id}"
-
-
-def estimate_tick(as_of: datetime) -> datetime:
-    """The history tick ``as_of`` falls in: UTC, floored to ``POINT_TICK`` (5 minutes)."""
-    as_of = as_of.astimezone(UTC)
-    step = int(POINT_TICK.total_seconds())
-    epoch_seconds = int(as_of.timestamp())
-    return datetime.fromtimestamp(epoch_seconds - epoch_seconds % step, tz=UTC)
-
-
-# --- Selectors ------------------------------------------------------------------------------------------------------
-
-
-def _usable_reports(*, as_of: datetime):
-    """Reports the estimator may use at ``as_of``: trusted reports of trusted drivers, received by ``as_of``,
-    observed within ``SAMPLE_WINDOW`` before it (the estimator ignores later observations itself).
-
-    Reports not yet processed after ingest (``processed_at`` empty: no visit and no plausibility flags yet) count
-    too: a refresh never waits for processing, and the estimator is robust to the odd outlier; processing asks
-    for another refresh when it flags a report, so the flags reach the estimate shortly after."""
-    return Report.objects.filter(
-        trusted=True,
-        driver__trusted=True,
-        observed_at__gte=as_of - SAMPLE_WINDOW,
-        received_at__lte=as_of,
-    )
-
-
-def estimate_samples_list(*, queue_id: int, as_of: datetime) -> list[Sample]:
-    """The queue's reports the estimator sees at ``as_of``, as samples (one query, oldest observation first).
-
-    The weight is the reporter's learnt reliability; ingest flags mark a sample as suspect (down-weighted by the
-    estimator).
-    """
-    rows = (
-        _usable_reports(as_of=as_of)
-        .filter(queue_id=queue_id)
-        .order_by("observed_at", "received_at")
-        .values_list(
-            "driver_id",
-            "kind",
-            "observed_at",
-            "received_at",
-            "position",
-            "distance_m",
-            "waited_minutes",
-            "flags",
-            "driver__reliability",
-        )
-    )
-    return [
-        sample_from_report(
-            driver_id=driver_id,
-            kind=kind,
-            observed_at=observed_at,
-            received_at=received_at,
-            position=position,
-            distance_m=distance_m,
-            waited_minutes=waited_minutes,
-            weight=reliability,
-            flags=flags or (),
-        )
-        for (
-            driver_id,
-            kind,
-            observed_at,
-            received_at,
-            position,
-            distance_m,
-            waited_minutes,
-            flags,
-            reliability,
-        ) in rows.iterator(chunk_size=2000)
-    ]
-
-
-def estimate_pace_history_list(*, queue_id: int, as_of: datetime) -> list[float]:
-    """The queue's hourly pace memory at ``as_of``, what ``normal_pace`` takes: the first stored pace level of each
-    UTC hour of the past ``NORMAL_MEMORY`` (``pace_history_hourly``, as replay builds it).
-
-    Read as of ``as_of``'s history tick: the point of that tick is the one this refresh is about to write (or an
-    earlier refresh of the same tick wrote), so it is not part of the memory. One query on the unique
-    ``(queue, at)`` index: at most 2,016 rows of two columns (a week of 5-minute ticks).
-    """
-    tick = estimate_tick(as_of)
-    rows = (
-        EstimatePoint.objects.filter(
-            queue_id=queue_id, at__gte=pace_memory_start(tick), at__lt=tick, pace_per_hour__isnull=False
-        )
-        .order_by("at")
-        .values_list("at", "pace_per_hour")
-    )
-    return pace_history_hourly(rows, as_of=tick)
-
-
-def estimate_track_list(*, queue_id: int, as_of: datetime) -> tuple[TrackPoint, ...]:
-    """The queue's own estimates of the past ``TRACK_MEMORY`` before ``as_of``'s history tick, oldest first: what
-    the estimator scores realised waits against and moves on from (``QueueParams.track``; replay keeps the same
-    from its results). One query on the unique ``(queue, at)`` index: at most 864 rows (3 days of 5-minute ticks).
-    """
-    tick = estimate_tick(as_of)
-    rows = (
-        EstimatePoint.objects.filter(queue_id=queue_id, at__gte=tick - TRACK_MEMORY, at__lt=tick)
-        .order_by("at")
-        .values_list("at", "wait_minutes", "predictors")
-    )
-    return tuple(TrackPoint(at=at, wait_minutes=wait, predictors=predictors or {}) for at, wait, predictors in rows)
-
-
-def estimate_queue_ids_due(*, as_of: datetime) -> list[int]:
-    """Queues the sweep refreshes: those with usable reports in the window, and those still showing an estimate
-    (published or not yet stale) that must go stale once its reports have aged out.
-
-    One query: an ``EXISTS`` probe per queue on the (queue, observed_at) index, not a scan of all reports.
-    """
-    reported = _usable_reports(as_of=as_of).filter(queue_id=OuterRef("pk"))
-    showing = Estimate.objects.filter(Q(published=True) | Q(stale=False), queue_id=OuterRef("pk"))
-    return list(Queue.objects.filter(Exists(reported) | Exists(showing)).order_by("pk").values_list("pk", flat=True))
-
-
-# --- Services -------------------------------------------------------------------------------------------------------
 
 
 def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
@@ -295,48 +170,53 @@ def estimate_refresh_pending(*, queue_id: int, as_of: datetime) -> Estimate | No
     return estimate_refresh(queue_id=queue_id, as_of=as_of)
 
 
+@contextmanager
+def estimate_refresh_requests_held(*, queue_id: int, seconds: int = 3600) -> Iterator[None]:
+    """While open (at most ``seconds``), report ingest asks for no refresh of this queue: for a caller that
+    refreshes it itself, e.g. tick by tick while loading a history."""
+    key = estimate_refresh_pending_key(queue_id)
+    cache.set(key, 1, timeout=seconds)
+    try:
+        yield
+    finally:
+        cache.delete(key)
+
+
 def estimate_refresh_request(*, queue_ids: Iterable[int]) -> None:
     """Asks for the estimates of these queues to be refreshed after the current transaction commits.
 
     Called by report ingest inside its transaction. Coalesced: a burst of reports on one queue becomes
     one refresh task, not one per report. Never raises because of the broker (see the module docstring).
     """
-    ids = sorted({int(queue_id) for queue_id in queue_ids})
-    if ids:
-        transaction.on_commit(partial(_refresh_send_coalesced, queue_ids=ids), robust=True)
-
-
-def _refresh_send_coalesced(*, queue_ids: list[int]) -> None:
-    for queue_id in queue_ids:
-        key = estimate_refresh_pending_key(queue_id)
-        if not cache.add(key, 1, timeout=REFRESH_PENDING_TTL_SECONDS):
-            continue  # a refresh is already on its way and will see this report
-        if not _refresh_send(queue_id=queue_id, countdown=REFRESH_COALESCE_SECONDS):
-            cache.delete(key)  # let the next report try again
-
-
-def _refresh_send(
-    *, queue_id: int, as_of: datetime | None = None, countdown: int = 0, expires: int | None = None
-) -> bool:
-    """Sends one refresh task; ``False`` (logged) when it could not be sent or, in eager mode, when it failed.
-
-    Without ``as_of`` the task uses the time it runs, so reports stored during the countdown count.
-    """
     from queues.tasks.estimates import estimate_refresh as estimate_refresh_task
 
-    kwargs: dict[str, Any] = {"queue_id": queue_id}
-    if as_of is not None:
-        kwargs["as_of"] = as_of.isoformat()
-    try:
-        estimate_refresh_task.apply_async(kwargs=kwargs, countdown=countdown, expires=expires)
-    except Exception:
-        # Broker unreachable (or, eager, the refresh itself failed): the report is stored all the same, and the
-        # beat sweep refreshes this queue within a minute of the broker coming back.
-        logger.warning(
-            "estimate refresh not sent; the sweep will catch up", extra={"queue_id": queue_id}, exc_info=True
-        )
-        return False
-    return True
+    ids = sorted({int(queue_id) for queue_id in queue_ids})
+    task_send_coalesced_on_commit(
+        estimate_refresh_task,
+        requests=[(estimate_refresh_pending_key(queue_id), {"queue_id": queue_id}) for queue_id in ids],
+        pending_ttl=REFRESH_PENDING_TTL_SECONDS,
+        countdown=REFRESH_COALESCE_SECONDS,
+        failure_message=_REFRESH_NOT_SENT,
+    )
+
+
+# Broker unreachable (or, in-process, the refresh itself failed): the report is stored all the same, and the
+# beat sweep refreshes this queue within a minute of the broker coming back.
+_REFRESH_NOT_SENT = "estimate refresh not sent; the sweep will catch up"
+
+
+def _refresh_send(*, queue_id: int, as_of: datetime, expires: int) -> bool:
+    """Sends one refresh task for the sweep's ``as_of``; ``False`` (logged) when it could not be sent."""
+    from queues.tasks.estimates import estimate_refresh as estimate_refresh_task
+
+    return task_send(
+        estimate_refresh_task,
+        kwargs={"queue_id": queue_id, "as_of": as_of.isoformat()},
+        countdown=0,
+        expires=expires,
+        failure_message=_REFRESH_NOT_SENT,
+        log_extra={"queue_id": queue_id},
+    )
 
 
 def estimate_sweep(*, as_of: datetime) -> int:

@@ -1,14 +1,12 @@
-"""Writes for crowd reports and queue visits: batch ingest, processing after commit, trust marks, location purge."""
+"""Writes for crowd reports: batch ingest, processing after commit (visits: queues.services.visits), trust marks,
+location purge."""
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -18,22 +16,20 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from carriers.models import Driver
+from core.tasks import task_send, task_send_coalesced_on_commit
 from queues.domain.reports import (
     FLAG_FAR,
-    VISIT_GAP,
     ValidReport,
-    VisitReport,
     invalid_id_message,
     report_content_hash,
     report_content_hash_keyed,
     report_id_parse,
     report_validate,
-    visit_flags,
-    visits_group,
 )
-from queues.models import Report, Visit
+from queues.models import Report
 from queues.selectors.crossings import queue_catalogue
 from queues.services import estimates as estimation
+from queues.services.visits import PendingReport, visits_regroup
 from stays import services as stay_services
 
 logger = logging.getLogger(__name__)
@@ -131,7 +127,7 @@ def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: da
             classify(index, report_id, content_hash)
 
     if inserted:
-        transaction.on_commit(partial(_process_send_coalesced, driver_id=driver.pk), robust=True)
+        _process_request(driver_id=driver.pk)
         estimation.estimate_refresh_request(
             queue_ids=sorted(
                 {valid.queue.queue_id for report_id, (_, valid) in candidates.items() if report_id in inserted}
@@ -252,28 +248,37 @@ def reports_process_pending_key(driver_id: int) -> str:
     return f"reports-process-pending:{connection.settings_dict['NAME']}:{driver_id}"
 
 
-def _process_send_coalesced(*, driver_id: int) -> None:
-    key = reports_process_pending_key(driver_id)
-    if not cache.add(key, 1, timeout=PROCESS_PENDING_TTL_SECONDS):
-        return  # a task is already on its way and will see these reports
-    if not _process_send(driver_id=driver_id, countdown=PROCESS_COALESCE_SECONDS):
-        cache.delete(key)  # let the next batch try again
-
-
-def _process_send(*, driver_id: int, countdown: int = 0, expires: int | None = None) -> bool:
-    """Sends one processing task; ``False`` (logged) when it could not be sent or, in-process, when it failed."""
+def _process_request(*, driver_id: int) -> None:
+    """Asks for the driver's reports to be processed after the current transaction commits, coalesced: a burst of
+    batches becomes one task. Never raises because of the broker."""
     from queues.tasks.reports import reports_process as reports_process_task
 
-    try:
-        reports_process_task.apply_async(kwargs={"driver_id": driver_id}, countdown=countdown, expires=expires)
-    except Exception:
-        # Broker unreachable (or, in-process, the processing itself failed): the reports are stored all the same
-        # and the minute sweep processes them once the broker is back.
-        logger.warning(
-            "report processing not sent; the sweep will catch up", extra={"driver_id": driver_id}, exc_info=True
-        )
-        return False
-    return True
+    task_send_coalesced_on_commit(
+        reports_process_task,
+        requests=[(reports_process_pending_key(driver_id), {"driver_id": driver_id})],
+        pending_ttl=PROCESS_PENDING_TTL_SECONDS,
+        countdown=PROCESS_COALESCE_SECONDS,
+        failure_message=_PROCESS_NOT_SENT,
+    )
+
+
+# Broker unreachable (or, in-process, the processing itself failed): the reports are stored all the same and the
+# minute sweep processes them once the broker is back.
+_PROCESS_NOT_SENT = "report processing not sent; the sweep will catch up"
+
+
+def _process_send(*, driver_id: int, expires: int) -> bool:
+    """Sends one processing task for the sweep; ``False`` (logged) when it could not be sent."""
+    from queues.tasks.reports import reports_process as reports_process_task
+
+    return task_send(
+        reports_process_task,
+        kwargs={"driver_id": driver_id},
+        countdown=0,
+        expires=expires,
+        failure_message=_PROCESS_NOT_SENT,
+        log_extra={"driver_id": driver_id},
+    )
 
 
 def reports_process_pending(*, driver_id: int, as_of: datetime) -> int:
@@ -281,23 +286,6 @@ def reports_process_pending(*, driver_id: int, as_of: datetime) -> int:
     one runs ask for another run, then :func:`reports_process`."""
     cache.delete(reports_process_pending_key(driver_id))
     return reports_process(driver_id=driver_id, as_of=as_of)
-
-
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    """A stored, unprocessed report, as processing needs it."""
-
-    id: uuid.UUID
-    queue_id: int
-    kind: str
-    observed_at: datetime
-    position: int | None
-    waited_minutes: int | None
-    far: bool
-    visit_id: int | None
-    crossing_id: int
-    from_country: str
-    to_country: str
 
 
 def reports_process(*, driver_id: int, as_of: datetime) -> int:
@@ -331,7 +319,7 @@ def reports_process(*, driver_id: int, as_of: datetime) -> int:
             )
         )
         pending = [
-            _Pending(
+            PendingReport(
                 id=report_id,
                 queue_id=queue_id,
                 kind=kind,
@@ -360,7 +348,7 @@ def reports_process(*, driver_id: int, as_of: datetime) -> int:
         ]
         if not pending:
             return 0
-        flagged_queue_ids = _visits_regroup(driver=driver, pending=pending, processed_at=as_of)
+        flagged_queue_ids = visits_regroup(driver=driver, pending=pending, processed_at=as_of)
         for report in pending:  # oldest first: stay history is recorded in the order it happened
             if report.kind == "crossed":
                 stay_services.stay_crossing_record(
@@ -392,126 +380,6 @@ def reports_process_sweep(*, as_of: datetime) -> int:
     return sum(
         _process_send(driver_id=driver_id, expires=PROCESS_SWEEP_TASK_EXPIRES_SECONDS) for driver_id in driver_ids
     )
-
-
-def _visits_regroup(*, driver: Driver, pending: Sequence[_Pending], processed_at: datetime) -> set[int]:
-    """Puts the driver's pending reports into their visits, flags the implausible ones, marks them processed.
-
-    Reads the driver's visits on the touched queues that could take or neighbour the pending reports (within
-    VISIT_GAP of them), regroups those visits' reports together with the pending ones by ``observed_at`` (so the
-    arrival order does not matter), keeps each visit's id where its reports stay together, and writes back.
-    Returns the queues where a report got a plausibility flag it did not have.
-    """
-    by_queue: dict[int, list[VisitReport]] = defaultdict(list)
-    new_reports: dict[uuid.UUID, _Pending] = {}
-    old_visit_ids: dict[int, set[int]] = defaultdict(set)
-    for report in pending:
-        by_queue[report.queue_id].append(
-            VisitReport(
-                id=report.id,
-                kind=report.kind,
-                observed_at=report.observed_at,
-                position=report.position,
-                waited_minutes=report.waited_minutes,
-                visit_id=report.visit_id,
-            )
-        )
-        new_reports[report.id] = report
-        if report.visit_id is not None:
-            old_visit_ids[report.queue_id].add(report.visit_id)
-    earliest = min(report.observed_at for report in pending) - VISIT_GAP
-    latest = max(report.observed_at for report in pending) + VISIT_GAP
-    neighbours = Report.objects.filter(
-        visit__driver=driver,
-        visit__queue_id__in=list(by_queue),
-        visit__last_report_at__gte=earliest,
-        visit__joined_at__lte=latest,
-    ).values_list("id", "queue_id", "kind", "observed_at", "position", "waited_minutes", "visit_id", "flags")
-    stored_flags: dict[uuid.UUID, list[str]] = {}
-    for report_id, queue_id, kind, observed_at, position, waited, visit_id, flags in neighbours:
-        if report_id in new_reports:
-            continue
-        stored_flags[report_id] = list(flags or ())
-        by_queue[queue_id].append(
-            VisitReport(
-                id=report_id,
-                kind=kind,
-                observed_at=observed_at,
-                position=position,
-                waited_minutes=waited,
-                visit_id=visit_id,
-            )
-        )
-        old_visit_ids[queue_id].add(visit_id)
-
-    visits_to_create: list[tuple[Visit, list[VisitReport]]] = []
-    visits_to_update: list[tuple[Visit, list[VisitReport]]] = []
-    unclaimed: set[int] = set()
-    flags_by_report: dict[uuid.UUID, list[str]] = {}
-    flagged_queue_ids: set[int] = set()
-    for queue_id, reports in by_queue.items():
-        claimed: set[int] = set()
-        for span in visits_group(reports):
-            counts = Counter(r.visit_id for r in span.reports if r.visit_id is not None and r.visit_id not in claimed)
-            visit_id = counts.most_common(1)[0][0] if counts else None
-            visit = Visit(
-                id=visit_id,
-                driver_id=driver.pk,
-                queue_id=queue_id,
-                status=span.status,
-                joined_at=span.joined_at,
-                crossed_at=span.crossed_at,
-                left_at=span.left_at,
-                last_report_at=span.last_report_at,
-                wait_minutes=span.wait_minutes,
-            )
-            if visit_id is None:
-                visits_to_create.append((visit, span.reports))
-            else:
-                claimed.add(visit_id)
-                visits_to_update.append((visit, span.reports))
-            # Every report of the span is judged again against its new neighbours: a report that arrives late
-            # (out of order) may change the plausibility of the ones stored before it.
-            span_flags = visit_flags(span)
-            for report in span.reports:
-                far = new_reports[report.id].far if report.id in new_reports else FLAG_FAR in stored_flags[report.id]
-                flags_by_report[report.id] = ([FLAG_FAR] if far else []) + span_flags[report.id]
-                if span_flags[report.id] and (
-                    report.id in new_reports or flags_by_report[report.id] != stored_flags[report.id]
-                ):
-                    flagged_queue_ids.add(queue_id)
-        unclaimed |= old_visit_ids[queue_id] - claimed
-
-    # Plain UPDATEs grouped by their values rather than bulk_update's CASE per row: a batch usually lands in one
-    # visit with no flags, which makes one statement for the visit and one for all its new reports (which are
-    # marked processed in the same statement).
-    if visits_to_create:
-        Visit.objects.bulk_create([visit for visit, _ in visits_to_create])
-    for visit, _ in visits_to_update:
-        Visit.objects.filter(pk=visit.pk).update(
-            status=visit.status,
-            joined_at=visit.joined_at,
-            crossed_at=visit.crossed_at,
-            left_at=visit.left_at,
-            last_report_at=visit.last_report_at,
-            wait_minutes=visit.wait_minutes,
-        )
-    changes: dict[tuple[int, tuple[str, ...], bool], list[uuid.UUID]] = defaultdict(list)
-    for visit, reports in (*visits_to_create, *visits_to_update):
-        for report in reports:
-            flags = flags_by_report[report.id]
-            if report.id in new_reports:
-                changes[(visit.pk, tuple(flags), True)].append(report.id)
-            elif report.visit_id != visit.pk or flags != stored_flags[report.id]:
-                changes[(visit.pk, tuple(flags), False)].append(report.id)
-    for (visit_id, flags, processed), report_ids in changes.items():
-        values: dict[str, Any] = {"visit_id": visit_id, "flags": list(flags)}
-        if processed:
-            values["processed_at"] = processed_at
-        Report.objects.filter(pk__in=report_ids).update(**values)
-    if unclaimed:
-        Visit.objects.filter(pk__in=unclaimed, driver=driver).delete()
-    return flagged_queue_ids
 
 
 @transaction.atomic

@@ -12,22 +12,15 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, pgettext_lazy
+from django.utils.translation import ngettext
 
 from carriers.admin_tenancy import CarrierScopedInline, is_dispatcher, scope_to_carrier
 from stays import selectors, services
-from stays.domain import RISK_RANK
+from stays.domain import RISK_LEVELS, RISK_RANK
+from stays.labels import RISK_LABELS
 from stays.models import DriverRegime, RegistryCheck, StayEvent, StayStatusSnapshot
 
-RISK_LABELS = {  # in context: "high" is also an estimate's confidence, of another gender in Russian
-    "ok": pgettext_lazy("stay risk", "ok"),
-    "watch": pgettext_lazy("stay risk", "watch"),
-    "high": pgettext_lazy("stay risk", "high"),
-    "overstay": pgettext_lazy("stay risk", "overstay"),
-    "listed": pgettext_lazy("stay risk", "listed"),
-}
 RISK_COLOURS = {"ok": "#2e7d32", "watch": "#f9a825", "high": "#ef6c00", "overstay": "#c62828", "listed": "#4a148c"}
-RANK_TO_RISK = {rank: risk for risk, rank in RISK_RANK.items()}
 
 
 class StayRiskFilter(admin.SimpleListFilter):
@@ -138,7 +131,7 @@ def _csv_days_left(driver) -> str:
 
 def _csv_risk(driver) -> str:
     rank = getattr(driver, "stay_risk_rank", None)
-    return "" if rank is None else RANK_TO_RISK[rank]
+    return "" if rank is None else RISK_LEVELS[rank]
 
 
 class DriverStayAdminMixin:
@@ -169,7 +162,7 @@ class DriverStayAdminMixin:
         rank = getattr(driver, "stay_risk_rank", None)
         if rank is None:
             return None
-        risk = RANK_TO_RISK[rank]
+        risk = RISK_LEVELS[rank]
         return format_html(
             '<span class="stay-risk stay-risk-{}" style="background:{};color:#fff;padding:1px 6px;'
             'border-radius:8px;font-size:11px">{}</span>',

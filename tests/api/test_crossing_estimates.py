@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from queues.domain.estimator import SAMPLE_WINDOW
 from queues.models import Estimate, Queue
 from queues.payloads import estimate_as_dict
 from queues.services import estimates as estimation
@@ -97,7 +98,7 @@ def test_an_estimate_whose_reports_aged_out_leaves_the_list_after_the_sweep(djan
     clients = reporters(3)
     send_positions(clients, django_capture_on_commit_callbacks)
     queue = Queue.objects.get(crossing__slug=CROSSING, from_country="KZ")
-    later = Estimate.objects.get(queue=queue).computed_at + estimation.SAMPLE_WINDOW + timedelta(minutes=30)
+    later = Estimate.objects.get(queue=queue).computed_at + SAMPLE_WINDOW + timedelta(minutes=30)
 
     estimation.estimate_sweep(as_of=later)
 

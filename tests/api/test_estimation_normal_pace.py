@@ -11,6 +11,7 @@ from django.core.cache import cache
 from queues.domain.estimator import EstimateResult, QueueParams, estimate_wait, pace_memory_start
 from queues.models import EstimatePoint, Queue, Report
 from queues.payloads import estimate_as_dict
+from queues.selectors import estimates as estimate_selectors
 from queues.services import estimates as estimation
 from queues.tools.replay import parse_timestamp, replay, sample_from_line
 from queues.tools.simulation import scenario_config, simulate_run
@@ -95,12 +96,12 @@ def test_a_new_queue_with_less_than_twelve_hours_of_history_falls_back_to_the_pa
 
 
 def test_the_memory_is_read_in_one_query_and_leaves_out_the_point_of_the_current_tick(queue, django_assert_num_queries):
-    tick = estimation.estimate_tick(AS_OF)
+    tick = estimate_selectors.estimate_tick(AS_OF)
     points_store(queue, {tick - timedelta(minutes=5 * step): 20.0 + step % 12 for step in range(1, 7 * 24 * 12 + 24)})
     points_store(queue, {tick: 99.0})
 
     with django_assert_num_queries(1):
-        paces = estimation.estimate_pace_history_list(queue_id=queue.pk, as_of=AS_OF)
+        paces = estimate_selectors.estimate_pace_history_list(queue_id=queue.pk, as_of=AS_OF)
 
     assert len(paces) == 7 * 24
     assert 99.0 not in paces
@@ -149,7 +150,7 @@ def test_during_a_slowdown_the_refresh_forecasts_the_pace_fading_back_to_the_rem
     estimate = estimation.estimate_refresh(queue_id=queue.pk, as_of=as_of)
 
     # The stored points are the queue's track too (a previous estimate of 600 minutes an hour ago).
-    track = estimation.estimate_track_list(queue_id=queue.pk, as_of=as_of)
+    track = estimate_selectors.estimate_track_list(queue_id=queue.pk, as_of=as_of)
     fading = estimate_wait(samples=samples, as_of=as_of, queue=QueueParams(spacing, normal_per_hour=20.0, track=track))
     forgetful = estimate_wait(samples=samples, as_of=as_of, queue=QueueParams(spacing))
     unsmoothed = estimate_wait(samples=samples, as_of=as_of, queue=QueueParams(spacing, normal_per_hour=20.0))

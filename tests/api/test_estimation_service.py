@@ -15,8 +15,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from kombu.exceptions import OperationalError as BrokerError
 
+from queues.domain.estimator import SAMPLE_WINDOW
 from queues.models import Estimate, EstimatePoint, Queue
 from queues.payloads import estimate_as_dict
+from queues.selectors import estimates as estimate_selectors
 from queues.services import estimates as estimation
 from queues.tasks import estimates as estimate_tasks
 from tests.estimates import RecordingEstimator, report_store, transparent_estimate
@@ -70,7 +72,7 @@ def test_samples_are_the_trusted_reports_of_trusted_drivers_received_by_as_of_wi
     kept = report_store(driver=reporter, queue=queue, observed_at=AS_OF - timedelta(hours=1))
     report_store(driver=doubted, queue=queue, observed_at=AS_OF - timedelta(hours=1), trusted=False)
     report_store(driver=banned, queue=queue, observed_at=AS_OF - timedelta(hours=1))
-    report_store(driver=reporter, queue=queue, observed_at=AS_OF - estimation.SAMPLE_WINDOW - timedelta(minutes=1))
+    report_store(driver=reporter, queue=queue, observed_at=AS_OF - SAMPLE_WINDOW - timedelta(minutes=1))
     report_store(
         driver=reporter,
         queue=queue,
@@ -79,7 +81,7 @@ def test_samples_are_the_trusted_reports_of_trusted_drivers_received_by_as_of_wi
     )
     report_store(driver=reporter, queue=other_queue, observed_at=AS_OF - timedelta(hours=1))
 
-    samples = estimation.estimate_samples_list(queue_id=queue.pk, as_of=AS_OF)
+    samples = estimate_selectors.estimate_samples_list(queue_id=queue.pk, as_of=AS_OF)
 
     assert [(sample.driver_id, sample.observed_at) for sample in samples] == [(str(reporter.pk), kept.observed_at)]
 
@@ -89,7 +91,7 @@ def test_a_report_observed_long_ago_but_received_late_counts_while_its_observati
         driver=driver, queue=queue, observed_at=AS_OF - timedelta(hours=5), received_at=AS_OF - timedelta(minutes=1)
     )
 
-    samples = estimation.estimate_samples_list(queue_id=queue.pk, as_of=AS_OF)
+    samples = estimate_selectors.estimate_samples_list(queue_id=queue.pk, as_of=AS_OF)
 
     assert [(sample.observed_at, sample.received_at) for sample in samples] == [(late.observed_at, late.received_at)]
 
@@ -99,7 +101,7 @@ def test_sample_weight_is_the_drivers_reliability_and_ingest_flags_mark_it_suspe
     report_store(driver=steady, queue=queue, observed_at=AS_OF - timedelta(minutes=30), flags=["burst"])
     report_store(driver=steady, queue=queue, observed_at=AS_OF - timedelta(minutes=10))
 
-    samples = estimation.estimate_samples_list(queue_id=queue.pk, as_of=AS_OF)
+    samples = estimate_selectors.estimate_samples_list(queue_id=queue.pk, as_of=AS_OF)
 
     assert [(sample.weight, sample.flagged) for sample in samples] == [(0.8, True), (0.8, False)]
 
@@ -109,7 +111,7 @@ def test_samples_are_read_in_one_query(queue, drivers, django_assert_num_queries
         reports_from([driver] * 4, queue)
 
     with django_assert_num_queries(1):
-        samples = estimation.estimate_samples_list(queue_id=queue.pk, as_of=AS_OF)
+        samples = estimate_selectors.estimate_samples_list(queue_id=queue.pk, as_of=AS_OF)
 
     assert len(samples) == 12
 
@@ -212,7 +214,7 @@ def test_a_late_refresh_for_an_earlier_moment_never_replaces_a_newer_estimate(qu
 def test_when_no_report_is_left_the_last_estimate_is_kept_stale_and_unpublished(queue, drivers, estimator):
     reports_from(drivers, queue)
     estimation.estimate_refresh(queue_id=queue.pk, as_of=AS_OF)
-    later = AS_OF + estimation.SAMPLE_WINDOW + timedelta(hours=1)
+    later = AS_OF + SAMPLE_WINDOW + timedelta(hours=1)
 
     estimate = estimation.estimate_refresh(queue_id=queue.pk, as_of=later)
 
@@ -391,7 +393,7 @@ def test_the_sweep_makes_an_estimate_whose_reports_aged_out_stale(queue, drivers
     reports_from(drivers, queue)
     estimation.estimate_refresh(queue_id=queue.pk, as_of=AS_OF)
 
-    estimation.estimate_sweep(as_of=AS_OF + estimation.SAMPLE_WINDOW + timedelta(minutes=30))
+    estimation.estimate_sweep(as_of=AS_OF + SAMPLE_WINDOW + timedelta(minutes=30))
 
     assert Estimate.objects.get(queue=queue).published is False
 

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from queues.models import Report, Visit
-from queues.services import estimates as estimation
+from queues.selectors import estimates as estimate_selectors
 from queues.services import reports as services
 from queues.services.reports import report_batch_ingest, reports_process, reports_process_sweep
 from queues.tasks import estimates as estimate_tasks
@@ -197,7 +197,7 @@ def test_unprocessed_reports_count_for_the_estimate(driver):
     ingest_without_processing(driver, items)
     queue_id = Report.objects.filter(driver=driver).first().queue_id
 
-    samples = estimation.estimate_samples_list(queue_id=queue_id, as_of=RECEIVED_AT)
+    samples = estimate_selectors.estimate_samples_list(queue_id=queue_id, as_of=RECEIVED_AT)
 
     assert len(samples) == 2
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from queues.models import Estimate, EstimatePoint, Queue
 from queues.payloads import estimate_as_dict
+from queues.selectors import estimates as estimate_selectors
 from queues.services import estimates as estimation
 from queues.tasks import estimates as estimate_tasks
 from tests.estimates import report_store, transparent_estimate
@@ -66,7 +67,7 @@ def test_reports_then_a_request_make_the_live_worker_store_the_estimate(live_wor
 
     estimate = wait_for(lambda: Estimate.objects.filter(queue=queue).first())
     assert estimate.drivers == 5
-    assert EstimatePoint.objects.filter(queue=queue, at=estimation.estimate_tick(estimate.computed_at)).exists()
+    assert EstimatePoint.objects.filter(queue=queue, at=estimate_selectors.estimate_tick(estimate.computed_at)).exists()
 
 
 def test_a_burst_of_ingest_transactions_becomes_a_few_tasks_and_the_last_one_sees_every_report(live_worker, queue):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from queues.services.estimates import POINT_TICK, estimate_tick
+from queues.selectors.estimates import POINT_TICK, estimate_tick
 
 moments = st.datetimes(
     min_value=datetime(2020, 1, 1),

@@ -15,14 +15,13 @@ from django.db.models.functions import Coalesce
 
 from carriers.models import Driver
 from queues.models import Report, Visit
+from stays.domain import RISK_LEVELS
+from stays.labels import RISK_UNKNOWN
 from stays.models import StayStatusSnapshot
 
-# Index = StayStatusSnapshot.risk_rank (ok 0, watch 1, high 2, overstay 3, listed 4).
-RISK_LEVELS: tuple[str, ...] = ("ok", "watch", "high", "overstay", "listed")
-RISK_UNKNOWN = "unknown"
 UNKNOWN_RANK = -1
 # The board's order: the most urgent first; drivers with no computed status last.
-BOARD_RISK_ORDER: tuple[str, ...] = ("listed", "overstay", "high", "watch", "ok", RISK_UNKNOWN)
+BOARD_RISK_ORDER: tuple[str, ...] = (*reversed(RISK_LEVELS), RISK_UNKNOWN)
 BOARD_COUNTRY = "RU"
 
 

@@ -12,7 +12,6 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -20,7 +19,7 @@ from django.utils import timezone
 from carriers.models import Carrier, Dispatcher, Driver
 from carriers.services import carrier_create, dispatcher_create
 from queues.models import Crossing, Queue
-from queues.services.estimates import estimate_refresh, estimate_refresh_pending_key
+from queues.services.estimates import estimate_refresh, estimate_refresh_requests_held
 from queues.services.reports import report_batch_ingest
 from queues.tools.replay import parse_timestamp
 from queues.tools.simulation import scenario_config, simulate
@@ -157,24 +156,23 @@ class Command(BaseCommand):
         for slug, direction, scenario, seed in QUEUES:
             origin, destination = direction.split("-")
             queue = Queue.objects.get(crossing__slug=slug, from_country=origin, to_country=destination)
-            # Refreshes are run below tick by tick; mark them pending so ingest does not ask for one per batch.
-            cache.set(estimate_refresh_pending_key(queue.pk), 1, timeout=3600)
-            config = scenario_config(
-                scenario=scenario,
-                hours=SIMULATED_HOURS,
-                seed=seed,
-                crossing=slug,
-                direction=direction,
-                start_at=start.astimezone(UTC),
-            )
-            reports, _truth = simulate(config)
-            self._ingest(reports, carrier=carrier if slug == "syrym-mashtakovo" else None, now=now)
-            tick = start + timedelta(hours=6)
-            while tick <= now:
-                estimate_refresh(queue_id=queue.pk, as_of=tick)
-                tick += HISTORY_STEP
-            estimate_refresh(queue_id=queue.pk, as_of=now)
-            cache.delete(estimate_refresh_pending_key(queue.pk))
+            # Refreshes are run below tick by tick: ingest asks for none meanwhile.
+            with estimate_refresh_requests_held(queue_id=queue.pk):
+                config = scenario_config(
+                    scenario=scenario,
+                    hours=SIMULATED_HOURS,
+                    seed=seed,
+                    crossing=slug,
+                    direction=direction,
+                    start_at=start.astimezone(UTC),
+                )
+                reports, _truth = simulate(config)
+                self._ingest(reports, carrier=carrier if slug == "syrym-mashtakovo" else None, now=now)
+                tick = start + timedelta(hours=6)
+                while tick <= now:
+                    estimate_refresh(queue_id=queue.pk, as_of=tick)
+                    tick += HISTORY_STEP
+                estimate_refresh(queue_id=queue.pk, as_of=now)
             self.stdout.write(f"  {slug} {direction} ({scenario}): {len(reports)} reports")
 
     def _ingest(self, reports: list[dict], *, carrier: Carrier | None, now: datetime) -> None:
