@@ -57,9 +57,10 @@ def cursor_value_clean(field: models.Field | None, raw: Any) -> Any:
 def model_field_or_none(model: type[models.Model], name: str) -> models.Field | None:
     """The model field ``name`` (``None`` for an annotation or a relation path)."""
     try:
-        return model._meta.get_field(name)
+        field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return None
+    return field if isinstance(field, models.Field) else None
 
 
 class CursorPagination(pagination.CursorPagination):
