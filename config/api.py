@@ -11,7 +11,7 @@ from ninja.errors import AuthenticationError, Throttled
 from core.errors import ninja_handlers_register, problem_not_allowed
 from core.openapi import ninja_problem_responses
 from queues.api import partner_auth
-from queues.api.partner import answer_cache_key, router
+from queues.api.partner import answer_cache_keys, router
 
 
 class PartnerNinjaAPI(NinjaAPI):
@@ -53,7 +53,7 @@ partner_api = PartnerNinjaAPI(
     # docs page loads nothing from another origin (core.middleware.DOCS_CONTENT_SECURITY_POLICY).
     docs=Swagger(settings={"validatorUrl": None}),
     openapi_url="/openapi.json",
-    auth=partner_auth.PartnerKeyAuth(answer_cache_key=answer_cache_key),
+    auth=partner_auth.PartnerKeyAuth(answer_cache_keys=answer_cache_keys),
     throttle=[partner_auth.PartnerKeyThrottle()],
 )
 ninja_handlers_register(partner_api)

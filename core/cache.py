@@ -1,4 +1,5 @@
-"""A Redis cache that degrades to a miss when Redis is down.
+"""A Redis cache that degrades to a miss when Redis is down, and the few operations a hot read needs in one
+round trip (several reads and a counter pipelined, or a short Lua script).
 
 Django's built-in RedisCache raises on connection errors, which would turn every throttled or cached
 request into a 500 during a Redis outage. Here reads answer the default and writes are dropped; the
@@ -9,8 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.utils.connection import ConnectionProxy
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -120,3 +125,146 @@ class ResilientRedisCache(RedisCache):
 
     def clear(self):
         return self._guarded("clear", lambda: super(ResilientRedisCache, self).clear(), lambda: False)
+
+
+# --- One round trip ------------------------------------------------------------------------------
+class CacheUnavailable(Exception):
+    """The cache could not be reached: read from the database and write nothing back."""
+
+
+def redis_backend() -> RedisCache | None:
+    """The default cache when it is Redis, else ``None`` (local memory in development and tests)."""
+    backend = caches[DEFAULT_CACHE_ALIAS] if isinstance(cache, ConnectionProxy) else cache
+    return backend if isinstance(backend, RedisCache) else None
+
+
+def _degraded(backend: RedisCache, operation: str) -> None:
+    getattr(backend, "_degraded", lambda operation: None)(operation)
+
+
+def cache_round_trip(keys: Sequence[str], *, count: tuple[str, int] | None = None) -> tuple[list[Any], int | None]:
+    """The values of ``keys`` (``None`` for a miss) and, with ``count=(key, seconds)``, the new value of that
+    counter after adding one (created with a lifetime of ``seconds``).
+
+    On Redis one pipelined round trip (GETs, INCR, EXPIRE NX); elsewhere the cache's own operations. Raises
+    :class:`CacheUnavailable` when Redis cannot be reached.
+    """
+    backend = redis_backend()
+    if backend is None:
+        values = [cache.get(key) for key in keys]
+        return values, (None if count is None else counter_add(*count))
+    made = [backend.make_and_validate_key(key) for key in keys]
+    # Django's RedisCache keeps its client and serializer private; a pipeline needs both.
+    client = backend._cache
+    pipeline = client.get_client(None, write=count is not None).pipeline(transaction=False)
+    for key in made:
+        pipeline.get(key)
+    if count is not None:
+        counter = backend.make_and_validate_key(count[0])
+        pipeline.incr(counter)
+        pipeline.expire(counter, count[1], nx=True)
+    try:
+        results = pipeline.execute()
+    except RedisError:
+        _degraded(backend, "round trip")
+        raise CacheUnavailable from None
+    values = [cache_loads(raw) for raw in results[: len(made)]]
+    return values, (int(results[len(made)]) if count is not None else None)
+
+
+def counter_add(key: str, seconds: int) -> int:
+    """Adds one to the counter ``key`` (created with a lifetime of ``seconds``) and returns its new value, with
+    the cache's own operations. Raises :class:`CacheUnavailable` when the cache cannot count."""
+    try:
+        return 1 if cache.add(key, 1, timeout=seconds) else cache.incr(key)
+    except ValueError:  # expired between add and incr, or (ResilientRedisCache) unreachable
+        if redis_backend() is not None:
+            raise CacheUnavailable from None
+        return 1
+
+
+def cache_loads(raw: Any) -> Any:
+    """A value as Redis returned it (bytes, an integer or ``None``), deserialized as the cache stores values."""
+    if raw is None:
+        return None
+    backend = redis_backend()
+    return raw if backend is None else backend._cache._serializer.loads(raw)
+
+
+def cache_script(source: str) -> Callable[[Sequence[str], Sequence[Any]], Any]:
+    """A Lua script run on Redis in one round trip (sent once, then called by its digest): ``run(keys, args)``
+    with cache keys as the application names them. Raises :class:`CacheUnavailable` when Redis cannot be
+    reached, and ``LookupError`` when the cache is not Redis."""
+    scripts: dict[int, Any] = {}
+
+    def run(keys: Sequence[str], args: Sequence[Any]) -> Any:
+        backend = redis_backend()
+        if backend is None:
+            raise LookupError("the cache is not Redis")
+        client = backend._cache.get_client(None, write=True)
+        script = scripts.get(id(client))
+        if script is None:
+            script = scripts[id(client)] = client.register_script(source)
+        try:
+            return script(keys=[backend.make_and_validate_key(key) for key in keys], args=list(args), client=client)
+        except RedisError:
+            _degraded(backend, "script")
+            raise CacheUnavailable from None
+
+    return run
+
+
+# --- Plain text values ---------------------------------------------------------------------------
+# Values a script reads on the server are stored as plain text, not pickled: only through these helpers.
+def cache_text_add(key: str, text: str, seconds: int) -> bool:
+    """Stores ``text`` at ``key`` for ``seconds`` unless the key holds something; ``False`` when it did (or the
+    cache is down)."""
+    backend = redis_backend()
+    if backend is None:
+        return cache.add(key, text, timeout=seconds)
+    try:
+        client = backend._cache.get_client(None, write=True)
+        return bool(client.set(backend.make_and_validate_key(key), text.encode(), nx=True, ex=seconds))
+    except RedisError:
+        _degraded(backend, "add")
+        return False
+
+
+def cache_text_set_many(mapping: dict[str, str], seconds: int) -> None:
+    """Stores each text at its key for ``seconds``, over whatever the keys hold (dropped when the cache is down)."""
+    backend = redis_backend()
+    if backend is None:
+        cache.set_many(mapping, timeout=seconds)
+        return
+    try:
+        pipeline = backend._cache.get_client(None, write=True).pipeline(transaction=False)
+        for key, text in mapping.items():
+            pipeline.set(backend.make_and_validate_key(key), text.encode(), ex=seconds)
+        pipeline.execute()
+    except RedisError:
+        _degraded(backend, "set_many")
+
+
+def cache_text(raw: Any) -> str | None:
+    """A plain text value as read back (bytes from Redis, ``str`` from local memory), else ``None``."""
+    if isinstance(raw, bytes):
+        return raw.decode(errors="replace")
+    return raw if isinstance(raw, str) else None
+
+
+def cache_add_many(keys: Sequence[str], seconds: int) -> set[str]:
+    """Sets each of ``keys`` (to 1, for ``seconds``) unless it is set already, and returns the keys it set: one
+    pipelined round trip on Redis (``SET NX EX`` each), the cache's own ``add`` elsewhere. With Redis down it sets
+    nothing and returns nothing, as :meth:`ResilientRedisCache.add` answers ``False`` then."""
+    backend = redis_backend()
+    if backend is None:
+        return {key for key in keys if cache.add(key, 1, timeout=seconds)}
+    try:
+        pipeline = backend._cache.get_client(None, write=True).pipeline(transaction=False)
+        for key in keys:
+            pipeline.set(backend.make_and_validate_key(key), 1, nx=True, ex=seconds)
+        results = pipeline.execute()
+    except RedisError:
+        _degraded(backend, "add_many")
+        return set()
+    return {key for key, added in zip(keys, results, strict=True) if added}

@@ -1,11 +1,15 @@
-"""HTTP helpers both APIs share: timestamps as the contract writes them, and ETag / 304."""
+"""HTTP helpers both APIs share: timestamps as the contract writes them, ETag / 304, and answers ready to send."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 
 
 def utc_iso(at: datetime | None) -> str | None:
@@ -30,3 +34,30 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
         return True
     candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     return etag.removeprefix("W/") in candidates
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A read's answer ready to send: the JSON body as bytes and its ETag (:func:`json_etag` of the data)."""
+
+    body: bytes
+    etag: str
+
+
+def answer_from_data(data: Any) -> Answer:
+    """Renders JSON-able ``data`` once: compact UTF-8 JSON, and its ETag."""
+    return Answer(body=json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode(), etag=json_etag(data))
+
+
+def answer_response(
+    request: HttpRequest,
+    answer: Answer,
+    *,
+    headers: Mapping[str, str],
+    content_type: str = "application/json",
+) -> HttpResponse:
+    """``answer`` as a 200 with its ETag and ``headers``, or a bodiless 304 when the client already has it."""
+    all_headers = {"ETag": answer.etag, **headers}
+    if etag_matches(request.headers.get("If-None-Match"), answer.etag):
+        return HttpResponseNotModified(headers=all_headers)
+    return HttpResponse(answer.body, content_type=content_type, headers=all_headers)

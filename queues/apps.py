@@ -7,6 +7,6 @@ class QueuesConfig(AppConfig):
     verbose_name = _("Border queues")
 
     def ready(self) -> None:
-        # Signal receivers: a changed partner key or estimate replaces what the partner API keeps in the cache.
-        from queues import partner_cache  # noqa: F401
+        # Signal receivers: a changed partner key, crossing, queue or estimate retires what the APIs keep in the cache.
+        from queues import answers  # noqa: F401
         from queues.services import partner_keys  # noqa: F401

@@ -7,12 +7,19 @@ header (see :func:`carriers.domain.client_address`); with 0 the header is ignore
 
 from __future__ import annotations
 
+import logging
+import time
+
 from django.conf import settings
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from carriers.domain import InvalidPhone, client_address, phone_normalize
+from core.cache import CacheUnavailable, cache_round_trip
+from core.throttles import fixed_window, fixed_window_wait, parse_rate
+
+logger = logging.getLogger(__name__)
 
 
 def request_client_address(request) -> str:
@@ -65,17 +72,58 @@ class TokenIpThrottle(IpThrottle):
     scope = "token_ip"
 
 
-class DriverReadThrottle(_SettingsRateThrottle):
+def driver_read_rate() -> tuple[int, int] | None:
+    """The ``driver`` rate as ``(requests, seconds)``, read on each request; ``None`` when unset or invalid."""
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get("driver")
+    if not rate:
+        return None
+    try:
+        return parse_rate(rate)
+    except (KeyError, ValueError):
+        logger.error("the driver read rate is not a valid rate; driver read throttling is off")
+        return None
+
+
+def driver_read_counter_key(user_id: object, period: int, window: int) -> str:
+    """The counter of one driver's reads (by user id) in one window."""
+    return f"throttle:driver:{user_id}:{period}:{window}"
+
+
+class DriverReadThrottle(BaseThrottle):
     """Reads (GET, HEAD, OPTIONS) by one signed-in driver, all endpoints together (rate ``driver``).
 
     The driver API's default throttle: a leaked or scripted token cannot hammer the read endpoints. Writes
     have their own scopes (``reports``) or are cheap; anonymous requests are refused before they cost much.
+    A fixed window per driver (``core.throttles``): one INCR per read. The hot crossing reads count it in the round
+    trip that checks their token (``queues.api.fast``) and leave the count on the request, so a read that goes on
+    into DRF is counted once. With the cache down reads are let through.
     """
 
     scope = "driver"
 
-    def get_cache_key(self, request, view):
+    def allow_request(self, request, view) -> bool:
+        self.wait_seconds = None
         user = getattr(request, "user", None)
         if request.method not in SAFE_METHODS or not (user and user.is_authenticated):
-            return None
-        return self.cache_format % {"scope": self.scope, "ident": user.pk}
+            return True
+        rate = driver_read_rate()
+        if rate is None:
+            return True
+        limit, period = rate
+        counted = getattr(request._request, "driver_read_counted", None)
+        if counted is not None and counted[0] == user.pk and counted[1] == period:
+            _user_id, _period, count, now = counted
+        else:
+            now = time.time()
+            counter = driver_read_counter_key(user.pk, period, fixed_window(period, now))
+            try:
+                _values, count = cache_round_trip([], count=(counter, period + 1))
+            except CacheUnavailable:
+                return True
+        if count <= limit:
+            return True
+        self.wait_seconds = fixed_window_wait(period, now)
+        return False
+
+    def wait(self) -> float | None:
+        return self.wait_seconds

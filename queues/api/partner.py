@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
+from core.answers import UNREAD
 from core.errors import ValidationFailed
-from core.http import etag_matches, json_etag
-from queues import partner_cache
+from core.http import answer_response, etag_matches, json_etag
+from queues import answers as crossing_answers
 from queues.domain.partner import HISTORY_MAX_POINTS, HistoryWindowError, history_window
 from queues.selectors import accuracy
 from queues.selectors import partner as partner_reads
@@ -31,6 +32,8 @@ READ_MAX_AGE_SECONDS = 30
 DIRECTION_PATTERN = r"^[A-Za-z]{2}-[A-Za-z]{2}$"
 TIMESTAMP = {"format": "date-time", "example": "2026-11-21T09:30:00Z"}
 ESTIMATE_URL_NAME = "crossing-estimate"
+LIST_URL_NAME = "crossing-list"
+JSON = "application/json; charset=utf-8"
 
 
 # --- Schemas ----------------------------------------------------------------------------------------
@@ -156,12 +159,12 @@ ERRORS_READ = {400: ProblemOut, 404: ProblemOut}
 
 
 # --- HTTP caching -----------------------------------------------------------------------------------
+def _read_headers() -> dict[str, str]:
+    return {"Cache-Control": f"private, max-age={READ_MAX_AGE_SECONDS}", "Vary": "X-API-Key, Accept-Language"}
+
+
 def _cache_headers(etag: str) -> dict[str, str]:
-    return {
-        "ETag": etag,
-        "Cache-Control": f"private, max-age={READ_MAX_AGE_SECONDS}",
-        "Vary": "X-API-Key, Accept-Language",
-    }
+    return {"ETag": etag, **_read_headers()}
 
 
 def _cacheable(request: HttpRequest, response: HttpResponse, data: Any) -> Any:
@@ -184,16 +187,27 @@ def _next_url(request: HttpRequest, cursor: str | None, limit: int) -> str | Non
     return request.build_absolute_uri(f"{request.path}?{urlencode({'cursor': cursor, 'limit': limit})}")
 
 
-def answer_cache_key(request: HttpRequest) -> str | None:
-    """The cache key of the stored answer this request asks for, if any: the partner auth reads it together with
-    the key and the throttle count (one Redis round trip) and leaves it on the request for the operation."""
+def _list_answer_key(request: HttpRequest) -> str:
+    return crossing_answers.crossing_answer_key(request, "partner-list")
+
+
+def answer_cache_keys(request: HttpRequest) -> tuple[str, ...]:
+    """The version stamp and entry of the stored answer this request asks for, if any: the partner auth reads them
+    together with the key and the throttle count (one cache round trip) and leaves them on the request for the
+    operation (``partner_answer_read``)."""
     match = getattr(request, "resolver_match", None)
-    if match is None or match.url_name != ESTIMATE_URL_NAME:
-        return None
-    slug, direction = match.kwargs.get("slug"), request.GET.get("direction")
-    if not slug or not direction:
-        return None
-    return partner_cache.partner_estimate_cache_key(slug, direction)
+    if match is None or request.method != "GET":
+        return ()
+    if match.url_name == LIST_URL_NAME:
+        entry_key = _list_answer_key(request)
+    elif match.url_name == ESTIMATE_URL_NAME:
+        slug, direction = match.kwargs.get("slug"), request.GET.get("direction")
+        if not slug or not direction:
+            return ()
+        entry_key = crossing_answers.partner_estimate_answer_key(slug, direction)
+    else:
+        return ()
+    return (crossing_answers.crossing_answers_version_key(), entry_key)
 
 
 # --- Reads ------------------------------------------------------------------------------------------
@@ -207,11 +221,19 @@ def answer_cache_key(request: HttpRequest) -> str | None:
         "the publication rule). Cursor-paginated: follow `next` until it is null."
     ),
     tags=["crossings"],
+    url_name=LIST_URL_NAME,
 )
 def list_crossings(request: HttpRequest, response: HttpResponse, page: Query[PageQuery]):
-    result = partner_reads.partner_crossing_page(cursor=page.cursor, limit=page.limit)
-    data = {"results": result.results, "next": _next_url(request, result.next_cursor, page.limit)}
-    return _cacheable(request, response, data)
+    def render() -> dict[str, Any]:
+        result = partner_reads.partner_crossing_page(cursor=page.cursor, limit=page.limit)
+        return {"results": result.results, "next": _next_url(request, result.next_cursor, page.limit)}
+
+    # Stored ready to send (queues.answers); the version and entry were read with the key when they could be.
+    version, stored = getattr(request, "partner_answer_read", (UNREAD, UNREAD))
+    answer = crossing_answers.crossing_answer_get(
+        entry_key=_list_answer_key(request), render=render, version=version, stored=stored
+    )
+    return answer_response(request, answer, headers=_read_headers(), content_type=JSON)
 
 
 @router.get(
@@ -233,16 +255,13 @@ def get_estimate(
     slug: str,
     direction: Annotated[str, Query(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])],
 ):
-    # Read with the key by the partner auth when it could (one Redis round trip for both): see answer_cache_key.
-    stored = getattr(request, "partner_answer_stored", partner_cache.UNREAD)
-    entry = partner_cache.partner_estimate_entry(slug=slug, direction=direction, stored=stored)
-    if entry.body is None:
+    # Read with the key by the partner auth when it could (one round trip for all): see answer_cache_keys.
+    version, stored = getattr(request, "partner_answer_read", (UNREAD, UNREAD))
+    answer = crossing_answers.partner_estimate_answer(slug=slug, direction=direction, version=version, stored=stored)
+    if answer.body == b"null":
         raise partner_reads.InsufficientData()
-    # The answer is sent as stored (JSON bytes and ETag made once per estimate), not validated again.
-    headers = _cache_headers(entry.etag)
-    if etag_matches(request.headers.get("If-None-Match"), entry.etag):
-        return HttpResponseNotModified(headers=headers)
-    return HttpResponse(entry.body, content_type="application/json; charset=utf-8", headers=headers)
+    # The answer is sent as stored (JSON bytes and ETag made once per change), not validated again.
+    return answer_response(request, answer, headers=_read_headers(), content_type=JSON)
 
 
 @router.get(

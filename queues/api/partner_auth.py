@@ -10,22 +10,21 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from django.utils.connection import ConnectionProxy
 from django.utils.translation import gettext as _
 from ninja.errors import AuthenticationError, Throttled
 from ninja.security import APIKeyHeader
 from ninja.throttling import BaseThrottle
-from redis.exceptions import RedisError
 
+from core.answers import UNAVAILABLE
+from core.cache import CacheUnavailable, cache_round_trip, counter_add
 from core.errors import problem_response
+from core.throttles import fixed_window, parse_rate
 from queues.services import partner_keys
 
 logger = logging.getLogger(__name__)
@@ -36,42 +35,22 @@ API_KEY_HEADER = "X-API-Key"
 class PartnerKeyAuth(APIKeyHeader):
     """``X-API-Key: <prefix>.<secret>``; revoked, expired or unknown keys are refused (401).
 
-    ``answer_cache_key(request)`` may name a cached answer the request's operation will want: on Redis it is
-    read in the same round trip as the key and left on the request (``partner_answer_stored``).
+    ``answer_cache_keys(request)`` may name the version stamp and entry of the stored answer the request's
+    operation will want: they are read in the same round trip as the key and left on the request
+    (``partner_answer_read``).
     """
 
     param_name = API_KEY_HEADER
 
-    def __init__(self, *, answer_cache_key: Callable[[HttpRequest], str | None] = lambda request: None) -> None:
+    def __init__(self, *, answer_cache_keys: Callable[[HttpRequest], Sequence[str]] = lambda request: ()) -> None:
         super().__init__()
-        self.answer_cache_key = answer_cache_key
+        self.answer_cache_keys = answer_cache_keys
 
     def authenticate(self, request: HttpRequest, key: str | None):
         entry = partner_keys.UNREAD
         if key and "." in key and len(key) <= 200:
-            entry = _read_key_and_count(request, key, answer_key=self.answer_cache_key(request))
+            entry = _read_key_and_count(request, key, answer_keys=self.answer_cache_keys(request))
         return partner_keys.partner_key_authenticate(raw_key=key, as_of=timezone.now(), entry=entry)
-
-
-_PERIODS = {
-    **dict.fromkeys(("s", "sec", "second"), 1),
-    **dict.fromkeys(("m", "min", "minute"), 60),
-    **dict.fromkeys(("h", "hour"), 3600),
-    **dict.fromkeys(("d", "day"), 86400),
-}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """``"600/minute"`` → ``(600, 60)``; ``"10/5m"`` → ``(10, 300)``."""
-    count, _sep, period = rate.partition("/")
-    digits = "".join(ch for ch in period if ch.isdigit())
-    unit = period[len(digits) :]
-    return int(count), int(digits or 1) * _PERIODS[unit]
-
-
-def _redis() -> RedisCache | None:
-    backend = caches[DEFAULT_CACHE_ALIAS] if isinstance(cache, ConnectionProxy) else cache
-    return backend if isinstance(backend, RedisCache) else None
 
 
 def _rate() -> tuple[int, int] | None:
@@ -100,55 +79,36 @@ class _Hits:
 _CACHE_DOWN = "cache-down"
 
 
-def _read_key_and_count(request: HttpRequest, raw_key: str, *, answer_key: str | None) -> object:
-    """On Redis, in one round trip: the cached entry of the key (for ``partner_key_authenticate``), the
-    throttle's count of this request (kept on the request for :class:`PartnerKeyThrottle`) and the cached answer
-    under ``answer_key`` if given (``request.partner_answer_stored``, for the operation). Elsewhere (tests, local
-    memory) nothing is read here."""
-    backend = _redis()
-    if backend is None:
-        return partner_keys.UNREAD
+def _read_key_and_count(request: HttpRequest, raw_key: str, *, answer_keys: Sequence[str]) -> object:
+    """In one round trip (``core.cache.cache_round_trip``): the cached entry of the key (for
+    ``partner_key_authenticate``), the throttle's count of this request (kept on the request for
+    :class:`PartnerKeyThrottle`) and the values of ``answer_keys`` (a stored answer's version stamp and entry, left
+    on the request as ``partner_answer_read`` for the operation)."""
     rate = _rate()
-    entry_key = backend.make_and_validate_key(partner_keys.partner_key_cache_key(raw_key))
-    # Django's RedisCache keeps its client and serializer private; the pipeline needs both.
-    client = backend._cache
-    pipeline = client.get_client(entry_key, write=True).pipeline(transaction=False)
-    pipeline.get(entry_key)
     now = time.time()
+    count = None
     if rate is not None:
         period = rate[1]
-        window = int(now // period)
-        counter = backend.make_and_validate_key(_throttle_key(raw_key, period, window))
-        pipeline.incr(counter)
-        pipeline.expire(counter, period + 1, nx=True)
-    if answer_key is not None:
-        pipeline.get(backend.make_and_validate_key(answer_key))
+        window = fixed_window(period, now)
+        count = (_throttle_key(raw_key, period, window), period + 1)
     try:
-        if getattr(backend, "breaker_open", lambda: False)():
-            raise RedisError("circuit open")  # a recent error: do not wait for the cache again
-        results = pipeline.execute()
-    except RedisError:
-        getattr(backend, "_degraded", lambda operation: None)("get")
+        values, counted = cache_round_trip([partner_keys.partner_key_cache_key(raw_key), *answer_keys], count=count)
+    except CacheUnavailable:
         request._partner_hits = _Hits(count=None)
         # Neither a hit nor a miss: the key and the answer come from the database and are not written back
         # (each write would wait for the unreachable cache again).
-        if answer_key is not None:
-            request.partner_answer_stored = _CACHE_DOWN
+        if answer_keys:
+            request.partner_answer_read = (UNAVAILABLE, UNAVAILABLE)
         return _CACHE_DOWN
     if rate is not None:
-        request._partner_hits = _Hits(count=int(results[1]), period=period, window=window, now=now)
-    if answer_key is not None:
-        request.partner_answer_stored = None if results[-1] is None else client._serializer.loads(results[-1])
-    return None if results[0] is None else client._serializer.loads(results[0])
-
-
-def _count_hit(cache_key: str, period: int) -> int:
-    """Counts one request in the window ``cache_key`` with the cache's own operations (not Redis)."""
-    return 1 if cache.add(cache_key, 1, timeout=period + 1) else cache.incr(cache_key)
+        request._partner_hits = _Hits(count=counted, period=period, window=window, now=now)
+    if answer_keys:
+        request.partner_answer_read = tuple(values[1:])
+    return values[0]
 
 
 class PartnerKeyThrottle(BaseThrottle):
-    """A fixed window per key in the cache (one atomic increment per request, on Redis counted by
+    """A fixed window per key in the cache (``core.throttles``: one atomic increment per request, counted by
     :class:`PartnerKeyAuth` in the round trip that reads the key), at
     ``settings.PARTNER_THROTTLE_RATE`` read on each request. With the cache down it lets requests through
     (fails open): losing the throttle for a while is better than refusing every partner."""
@@ -174,9 +134,9 @@ class PartnerKeyThrottle(BaseThrottle):
             window = int(now // period)
             raw_key = request.headers.get(API_KEY_HEADER, "")
             try:
-                count = _count_hit(_throttle_key(raw_key, period, window), period)
-            except ValueError:
-                return True  # the key expired between add and incr, or the cache is unavailable
+                count = counter_add(_throttle_key(raw_key, period, window), period + 1)
+            except CacheUnavailable:
+                return True
             except Exception:
                 logger.warning("partner throttle: cache error, letting the request through", exc_info=True)
                 return True

@@ -1,5 +1,5 @@
 """Reads of the partner API: crossings with their current estimates, one queue, the estimate history (the
-cached estimate answer is ``queues.partner_cache``).
+stored answers of the crossing reads are ``queues.answers``).
 
 Only aggregates leave through here: crossings, queues and estimates (counts of reports and drivers), never a
 report, visit, driver, phone, position or carrier.

@@ -30,7 +30,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 
 from core.tasks import task_send, task_send_coalesced_on_commit
-from queues import partner_cache
+from queues import answers as crossing_answers
 from queues.domain.estimator import (
     QueueParams,
     estimate_wait,
@@ -150,7 +150,7 @@ def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
                 },
             )
         _alerts_evaluate_safely(queue_id=queue.pk, estimate=estimate, as_of=as_of)
-        transaction.on_commit(partial(partner_cache.partner_estimate_refresh, queue_id=queue.pk), robust=True)
+        transaction.on_commit(partial(crossing_answers.partner_estimate_refresh, queue_id=queue.pk), robust=True)
     return estimate
 
 

@@ -16,6 +16,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from core import cache as core_cache
 from core.cache import ResilientRedisCache
 from queues.api import partner_auth as partner_config
 from queues.models import PartnerKey
@@ -139,7 +140,7 @@ def test_throttle_fails_open_when_the_cache_is_down(settings, monkeypatch, partn
     dead_cache = ResilientRedisCache(
         "redis://127.0.0.1:9/0", {"OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}
     )
-    monkeypatch.setattr(partner_config, "cache", dead_cache)
+    monkeypatch.setattr(core_cache, "cache", dead_cache)  # the counters, and where the partner auth reads
 
     statuses = [partner_client.get(CROSSINGS).status_code for _ in range(3)]
 

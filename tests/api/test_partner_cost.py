@@ -10,8 +10,10 @@ from datetime import timedelta
 
 import pytest
 
+from core import answers as core_answers
+from core import cache as core_cache
 from core.cache import ResilientRedisCache
-from queues import partner_cache
+from queues import answers as partner_cache
 from queues.api import partner_auth as partner_config
 from queues.models import Estimate, PartnerKey
 from queues.payloads import estimate_as_dict
@@ -98,15 +100,15 @@ def test_a_deleted_estimate_is_no_longer_served(partner_client):
     assert partner_client.get(ESTIMATE, {"direction": "KZ-RU"}).json()["code"] == "insufficient_data"
 
 
-def test_the_refresh_after_commit_overwrites_an_answer_remembered_by_a_racing_read(partner_client):
+def test_the_version_bump_after_commit_retires_an_answer_stored_by_a_racing_read(partner_client):
     queue = queue_of()
     publish_estimate(queue, wait=100)
     partner_client.get(ESTIMATE, {"direction": "KZ-RU"})
-    # The row changes without the signal, as if a read had remembered the old answer just before the commit.
+    # The row changes without the signal, as if a read had stored the old answer just before the commit.
     Estimate.objects.filter(queue=queue).update(wait_minutes=150)
     assert partner_client.get(ESTIMATE, {"direction": "KZ-RU"}).json()["wait_minutes"] == 100
 
-    partner_cache.partner_estimate_refresh(queue_id=queue.pk)
+    partner_cache.crossing_answers_changed()  # what the commit's callback does
 
     assert partner_client.get(ESTIMATE, {"direction": "KZ-RU"}).json()["wait_minutes"] == 150
 
@@ -225,7 +227,7 @@ def test_with_the_cache_down_reads_and_keys_come_from_the_database(partner_key, 
     dead_cache = ResilientRedisCache(
         "redis://127.0.0.1:9/0", {"OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2}}
     )
-    for module in (partner_reads, partner_keys, partner_config):
+    for module in (partner_reads, partner_keys, core_cache, core_answers):
         monkeypatch.setattr(module, "cache", dead_cache)
     writes = []
     monkeypatch.setattr(dead_cache, "add", lambda *args, **kwargs: writes.append(args) or False)
