@@ -268,3 +268,15 @@ def cache_add_many(keys: Sequence[str], seconds: int) -> set[str]:
         _degraded(backend, "add_many")
         return set()
     return {key for key, added in zip(keys, results, strict=True) if added}
+
+
+def cache_text_get(key: str) -> str | None:
+    """The plain text value at ``key`` (written by :func:`cache_text_add` or :func:`cache_text_set_many`)."""
+    backend = redis_backend()
+    if backend is None:
+        return cache_text(cache.get(key))
+    try:
+        return cache_text(backend._cache.get_client(None).get(backend.make_and_validate_key(key)))
+    except RedisError:
+        _degraded(backend, "get")
+        return None

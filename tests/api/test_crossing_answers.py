@@ -21,7 +21,7 @@ from rest_framework.test import APIClient
 
 from carriers.auth import driver_token_cache_key, driver_token_remember
 from core.answers import RENDER_LOCK_SECONDS
-from core.cache import ResilientRedisCache
+from core.cache import ResilientRedisCache, cache_text_get
 from queues.answers import crossing_answer_get, crossing_answers_changed
 from queues.models import Crossing
 from queues.services.partner_keys import partner_key_revoke
@@ -265,10 +265,10 @@ def test_the_token_entry_lasts_until_the_stored_expiry_is_due_to_be_written(driv
 
     driver_token_remember(raw=raw, auth_token=token, stored_expiry=stored, as_of=now)
 
-    usable_until = int(cache.get(driver_token_cache_key(token.token_key)).split("|")[2])
+    entry = cache_text_get(driver_token_cache_key(token.token_key))
     due = (stored - knox_settings.TOKEN_TTL).timestamp() + knox_settings.MIN_REFRESH_INTERVAL
-    assert usable_until == int(min(due, now.timestamp() + 3600))
-    assert raw not in cache.get(driver_token_cache_key(token.token_key))
+    assert int(entry.split("|")[2]) == int(min(due, now.timestamp() + 3600))
+    assert raw not in entry
 
 
 def test_a_wrong_token_with_a_cached_prefix_is_refused(app):

@@ -13,8 +13,7 @@ import pytest
 from core import answers as core_answers
 from core import cache as core_cache
 from core.cache import ResilientRedisCache
-from queues import answers as partner_cache
-from queues.api import partner_auth as partner_config
+from queues import answers as crossing_answers
 from queues.models import Estimate, PartnerKey
 from queues.payloads import estimate_as_dict
 from queues.selectors import partner as partner_reads
@@ -108,7 +107,7 @@ def test_the_version_bump_after_commit_retires_an_answer_stored_by_a_racing_read
     Estimate.objects.filter(queue=queue).update(wait_minutes=150)
     assert partner_client.get(ESTIMATE, {"direction": "KZ-RU"}).json()["wait_minutes"] == 100
 
-    partner_cache.crossing_answers_changed()  # what the commit's callback does
+    crossing_answers.crossing_answers_changed()  # what the commit's callback does
 
     assert partner_client.get(ESTIMATE, {"direction": "KZ-RU"}).json()["wait_minutes"] == 150
 
@@ -123,7 +122,7 @@ def test_the_estimator_refreshes_the_cached_answer_when_it_commits(partner_clien
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         estimation.estimate_refresh(queue_id=queue.pk, as_of=NOW + timedelta(minutes=10))
 
-    assert any(getattr(c, "func", None) is partner_cache.partner_estimate_refresh for c in callbacks)
+    assert any(getattr(c, "func", None) is crossing_answers.partner_estimate_refresh for c in callbacks)
     stored = estimate_as_dict(Estimate.objects.filter(queue=queue).first())
     answer = partner_client.get(ESTIMATE, {"direction": "KZ-RU"})
     if stored is None:
@@ -139,7 +138,7 @@ def test_a_deactivated_crossing_is_forgotten_by_the_refresh(partner_client):
     queue.crossing.active = False
     queue.crossing.save(update_fields=["active"])
 
-    partner_cache.partner_estimate_refresh(queue_id=queue.pk)
+    crossing_answers.partner_estimate_refresh(queue_id=queue.pk)
 
     assert partner_client.get(ESTIMATE, {"direction": "KZ-RU"}).status_code == 404
 
