@@ -1,5 +1,7 @@
 -- wrk script for bench/load.py: one scenario, chosen by environment variables.
---   BENCH_MODE   health | token_get | key_get | reports
+--   BENCH_MODE   health | token_get | key_get | reports | mix
+--                mix: the realistic mix, per request at random: 70% a driver polls GET /api/v1/crossings, 20% a
+--                driver sends one report (BENCH_PATH), 10% the partner key reads BENCH_ESTIMATE
 --   BENCH_PATH   request path
 --   BENCH_TOKENS file with one driver per line: "<token> <crossing slug> <direction>" (token_get, reports);
 --                each driver reports on its own queue, as a driver in one queue would
@@ -12,6 +14,7 @@ local mode = os.getenv("BENCH_MODE") or "health"
 local path = os.getenv("BENCH_PATH") or "/health/live"
 local batch = tonumber(os.getenv("BENCH_BATCH") or "1")
 local key = os.getenv("BENCH_KEY") or ""
+local estimate_path = os.getenv("BENCH_ESTIMATE") or ""
 local nonce = os.getenv("BENCH_NONCE") or "00000000"
 local tokens = {}
 local tokens_file = os.getenv("BENCH_TOKENS")
@@ -49,6 +52,14 @@ local function driver()
 end
 
 function request()
+  if mode == "mix" then
+    local pick = math.random()
+    if pick < 0.7 then
+      return wrk.format("GET", "/api/v1/crossings", { ["Authorization"] = "Token " .. driver().token })
+    elseif pick < 0.8 then
+      return wrk.format("GET", estimate_path, { ["X-API-Key"] = key })
+    end
+  end
   if mode == "health" then
     return wrk.format("GET", path)
   elseif mode == "key_get" then
@@ -72,7 +83,7 @@ function request()
   }, body)
 end
 
-if mode == "reports" then
+if mode == "reports" or mode == "mix" then
   function response(status, headers, body)
     if status ~= 200 then
       non_ok = non_ok + 1
