@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
@@ -252,22 +252,23 @@ def cache_text(raw: Any) -> str | None:
     return raw if isinstance(raw, str) else None
 
 
-def cache_add_many(keys: Sequence[str], seconds: int) -> set[str]:
-    """Sets each of ``keys`` (to 1, for ``seconds``) unless it is set already, and returns the keys it set: one
+def cache_add_many(flags: Mapping[str, int]) -> set[str]:
+    """Sets each key of ``flags`` (to 1, for its number of seconds) unless it is set already, and returns the keys
+    it set: one
     pipelined round trip on Redis (``SET NX EX`` each), the cache's own ``add`` elsewhere. With Redis down it sets
     nothing and returns nothing, as :meth:`ResilientRedisCache.add` answers ``False`` then."""
     backend = redis_backend()
     if backend is None:
-        return {key for key in keys if cache.add(key, 1, timeout=seconds)}
+        return {key for key, seconds in flags.items() if cache.add(key, 1, timeout=seconds)}
     try:
         pipeline = backend._cache.get_client(None, write=True).pipeline(transaction=False)
-        for key in keys:
+        for key, seconds in flags.items():
             pipeline.set(backend.make_and_validate_key(key), 1, nx=True, ex=seconds)
         results = pipeline.execute()
     except RedisError:
         _degraded(backend, "add_many")
         return set()
-    return {key for key, added in zip(keys, results, strict=True) if added}
+    return {key for key, added in zip(flags, results, strict=True) if added}
 
 
 def cache_text_get(key: str) -> str | None:

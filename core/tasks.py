@@ -4,12 +4,17 @@ Tasks are acknowledged late and requeued when their worker dies (``acks_late`` +
 so a crash never loses work. A task that itself kills its worker (out of memory, a segfault in a driver)
 would then come back forever; after ``CELERY_TASK_MAX_DELIVERIES`` deliveries of one task id it is dropped
 and logged instead. Dropping is safe: every task is idempotent and the beat sweep redoes the work.
+
+Requests ask for tasks after their commit, coalesced: one "pending" flag per task, all of a request's flags set in
+one cache round trip (:func:`task_send_coalesced_many_on_commit`), and a task sent only by the request that set its
+flag.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -19,6 +24,8 @@ from celery.exceptions import Reject
 from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, transaction
+
+from core.cache import cache_add_many
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +154,51 @@ def task_send_on_commit(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class CoalescedSend:
+    """A task to send with ``kwargs`` unless one is already pending under ``pending_key`` (see
+    :func:`task_send_coalesced`)."""
+
+    task: Task
+    pending_key: str
+    pending_ttl: int
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    countdown: int = 0
+    failure_message: str = "task not sent; the sweep will catch up"
+
+
+def task_send_coalesced_many(sends: Sequence[CoalescedSend]) -> int:
+    """Sets the pending flags of all ``sends`` in one cache round trip and sends the tasks whose flag was not set
+    yet; a task that could not be sent clears its flag, so the next request tries again. Returns how many were sent.
+    Never raises because of the broker (:func:`task_send` logs), nor of the cache (with it down nothing is sent: the
+    sweeps catch up)."""
+    if not sends:
+        return 0
+    added = cache_add_many({item.pending_key: item.pending_ttl for item in sends})
+    sent = 0
+    for item in sends:
+        if item.pending_key not in added:
+            continue  # a task is already on its way and will see this work
+        if task_send(
+            item.task,
+            kwargs=item.kwargs,
+            countdown=item.countdown,
+            failure_message=item.failure_message,
+            log_extra=item.kwargs,
+        ):
+            sent += 1
+        else:
+            cache.delete(item.pending_key)
+    return sent
+
+
+def task_send_coalesced_many_on_commit(sends: Sequence[CoalescedSend]) -> None:
+    """Once the current transaction commits, :func:`task_send_coalesced_many` (one commit callback, one cache round
+    trip for all the flags; nothing if it rolls back)."""
+    if sends:
+        transaction.on_commit(partial(task_send_coalesced_many, list(sends)), robust=True)
+
+
 def task_send_coalesced_on_commit(
     task: Task,
     *,
@@ -156,32 +208,17 @@ def task_send_coalesced_on_commit(
     failure_message: str,
 ) -> None:
     """Once the current transaction commits, sends ``task`` for each ``(pending_key, kwargs)`` request that has no
-    task pending yet (see :func:`task_send_coalesced`); one commit callback for them all."""
-    pending = [(key, dict(kwargs)) for key, kwargs in requests]
-    if pending:
-        transaction.on_commit(
-            partial(
-                _send_coalesced_each,
-                task,
-                pending=pending,
+    task pending yet (see :func:`task_send_coalesced`); one commit callback and one cache round trip for them all."""
+    task_send_coalesced_many_on_commit(
+        [
+            CoalescedSend(
+                task=task,
+                pending_key=key,
                 pending_ttl=pending_ttl,
+                kwargs=dict(kwargs),
                 countdown=countdown,
                 failure_message=failure_message,
-            ),
-            robust=True,
-        )
-
-
-def _send_coalesced_each(
-    task: Task, *, pending: list[tuple[str, dict[str, Any]]], pending_ttl: int, countdown: int, failure_message: str
-) -> None:
-    for pending_key, kwargs in pending:
-        task_send_coalesced(
-            task,
-            pending_key=pending_key,
-            pending_ttl=pending_ttl,
-            kwargs=kwargs,
-            countdown=countdown,
-            failure_message=failure_message,
-            log_extra=kwargs,
-        )
+            )
+            for key, kwargs in requests
+        ]
+    )

@@ -72,50 +72,55 @@ class TokenIpThrottle(IpThrottle):
     scope = "token_ip"
 
 
-def driver_read_rate() -> tuple[int, int] | None:
-    """The ``driver`` rate as ``(requests, seconds)``, read on each request; ``None`` when unset or invalid."""
-    rate = api_settings.DEFAULT_THROTTLE_RATES.get("driver")
+def driver_rate(scope: str) -> tuple[int, int] | None:
+    """The rate of ``scope`` as ``(requests, seconds)``, read on each request; ``None`` when unset or invalid."""
+    rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
     if not rate:
         return None
     try:
         return parse_rate(rate)
     except (KeyError, ValueError):
-        logger.error("the driver read rate is not a valid rate; driver read throttling is off")
+        logger.error("the %s rate is not a valid rate; that throttle is off", scope)
         return None
 
 
+def driver_read_rate() -> tuple[int, int] | None:
+    """The ``driver`` rate (reads per signed-in driver)."""
+    return driver_rate("driver")
+
+
+def driver_counter_key(scope: str, user_id: object, period: int, window: int) -> str:
+    """The counter of one driver's requests (by user id) in ``scope`` in one window."""
+    return f"throttle:{scope}:{user_id}:{period}:{window}"
+
+
 def driver_read_counter_key(user_id: object, period: int, window: int) -> str:
-    """The counter of one driver's reads (by user id) in one window."""
-    return f"throttle:driver:{user_id}:{period}:{window}"
+    """The counter of one driver's reads in one window."""
+    return driver_counter_key("driver", user_id, period, window)
 
 
-class DriverReadThrottle(BaseThrottle):
-    """Reads (GET, HEAD, OPTIONS) by one signed-in driver, all endpoints together (rate ``driver``).
+class DriverWindowThrottle(BaseThrottle):
+    """Requests of one signed-in driver in a scope, at the scope's rate: a fixed window per driver
+    (``core.throttles``), one INCR per request. With the cache down requests are let through. Subclasses name the
+    scope and which requests count."""
 
-    The driver API's default throttle: a leaked or scripted token cannot hammer the read endpoints. Writes
-    have their own scopes (``reports``) or are cheap; anonymous requests are refused before they cost much.
-    A fixed window per driver (``core.throttles``): one INCR per read. The hot crossing reads count it in the round
-    trip that checks their token (``queues.api.fast``) and leave the count on the request, so a read that goes on
-    into DRF is counted once. With the cache down reads are let through.
-    """
-
-    scope = "driver"
+    def scope_for(self, request, view) -> str | None:
+        raise NotImplementedError
 
     def allow_request(self, request, view) -> bool:
         self.wait_seconds = None
         user = getattr(request, "user", None)
-        if request.method not in SAFE_METHODS or not (user and user.is_authenticated):
-            return True
-        rate = driver_read_rate()
+        scope = self.scope_for(request, view) if (user and user.is_authenticated) else None
+        rate = driver_rate(scope) if scope else None
         if rate is None:
             return True
         limit, period = rate
-        counted = getattr(request._request, "driver_read_counted", None)
+        counted = getattr(request._request, "driver_read_counted", None) if scope == "driver" else None
         if counted is not None and counted[0] == user.pk and counted[1] == period:
             _user_id, _period, count, now = counted
         else:
             now = time.time()
-            counter = driver_read_counter_key(user.pk, period, fixed_window(period, now))
+            counter = driver_counter_key(scope, user.pk, period, fixed_window(period, now))
             try:
                 _values, count = cache_round_trip([], count=(counter, period + 1))
             except CacheUnavailable:
@@ -127,3 +132,23 @@ class DriverReadThrottle(BaseThrottle):
 
     def wait(self) -> float | None:
         return self.wait_seconds
+
+
+class DriverReadThrottle(DriverWindowThrottle):
+    """Reads (GET, HEAD, OPTIONS) by one signed-in driver, all endpoints together (rate ``driver``).
+
+    The driver API's default throttle: a leaked or scripted token cannot hammer the read endpoints. Writes
+    have their own scopes (``reports``) or are cheap; anonymous requests are refused before they cost much.
+    The hot crossing reads count the read in the round trip that checks their token (``queues.api.fast``) and
+    leave the count on the request, so a read that goes on into DRF is counted once.
+    """
+
+    def scope_for(self, request, view) -> str | None:
+        return "driver" if request.method in SAFE_METHODS else None
+
+
+class DriverScopeThrottle(DriverWindowThrottle):
+    """Requests of one signed-in driver to the views of a ``throttle_scope`` (e.g. ``reports``), at its rate."""
+
+    def scope_for(self, request, view) -> str | None:
+        return getattr(view, "throttle_scope", None)

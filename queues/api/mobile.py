@@ -15,10 +15,10 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from carriers.api.schema import THROTTLED, problem
+from carriers.api.throttles import DriverScopeThrottle
 from core.errors import ValidationFailed
 from core.http import answer_response
 from core.pagination import CursorPagination
@@ -161,7 +161,7 @@ class ReportBatchApi(APIView):
     Throttled per driver (scope ``reports``).
     """
 
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [DriverScopeThrottle]
     throttle_scope = "reports"
 
     @extend_schema_serializer(component_name="ReportBatchInput")

@@ -29,7 +29,7 @@ from functools import partial
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from core.tasks import task_send, task_send_coalesced_on_commit
+from core.tasks import CoalescedSend, task_send, task_send_coalesced_many_on_commit
 from queues import answers as crossing_answers
 from queues.domain.estimator import (
     QueueParams,
@@ -188,16 +188,25 @@ def estimate_refresh_request(*, queue_ids: Iterable[int]) -> None:
     Called by report ingest inside its transaction. Coalesced: a burst of reports on one queue becomes
     one refresh task, not one per report. Never raises because of the broker (see the module docstring).
     """
+    task_send_coalesced_many_on_commit(estimate_refresh_sends(queue_ids=queue_ids))
+
+
+def estimate_refresh_sends(*, queue_ids: Iterable[int]) -> list[CoalescedSend]:
+    """The coalesced refresh tasks of these queues, for :func:`core.tasks.task_send_coalesced_many_on_commit` (which
+    a caller with other tasks to ask for sends together with its own: one cache round trip for all the flags)."""
     from queues.tasks.estimates import estimate_refresh as estimate_refresh_task
 
-    ids = sorted({int(queue_id) for queue_id in queue_ids})
-    task_send_coalesced_on_commit(
-        estimate_refresh_task,
-        requests=[(estimate_refresh_pending_key(queue_id), {"queue_id": queue_id}) for queue_id in ids],
-        pending_ttl=REFRESH_PENDING_TTL_SECONDS,
-        countdown=REFRESH_COALESCE_SECONDS,
-        failure_message=_REFRESH_NOT_SENT,
-    )
+    return [
+        CoalescedSend(
+            task=estimate_refresh_task,
+            pending_key=estimate_refresh_pending_key(queue_id),
+            pending_ttl=REFRESH_PENDING_TTL_SECONDS,
+            kwargs={"queue_id": queue_id},
+            countdown=REFRESH_COALESCE_SECONDS,
+            failure_message=_REFRESH_NOT_SENT,
+        )
+        for queue_id in sorted({int(queue_id) for queue_id in queue_ids})
+    ]
 
 
 # Broker unreachable (or, in-process, the refresh itself failed): the report is stored all the same, and the

@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from carriers.models import Driver
-from core.tasks import task_send, task_send_coalesced_on_commit
+from core.tasks import CoalescedSend, task_send, task_send_coalesced_many_on_commit
 from queues.domain.reports import (
     FLAG_FAR,
     ValidReport,
@@ -127,11 +127,13 @@ def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: da
             classify(index, report_id, content_hash)
 
     if inserted:
-        _process_request(driver_id=driver.pk)
-        estimation.estimate_refresh_request(
-            queue_ids=sorted(
-                {valid.queue.queue_id for report_id, (_, valid) in candidates.items() if report_id in inserted}
-            )
+        queue_ids = sorted(
+            {valid.queue.queue_id for report_id, (_, valid) in candidates.items() if report_id in inserted}
+        )
+        # After commit: the driver's processing and the touched queues' refreshes, each sent unless one is on its
+        # way, their pending flags set in one cache round trip.
+        task_send_coalesced_many_on_commit(
+            [_process_coalesced(driver_id=driver.pk), *estimation.estimate_refresh_sends(queue_ids=queue_ids)]
         )
     return results
 
@@ -248,15 +250,16 @@ def reports_process_pending_key(driver_id: int) -> str:
     return f"reports-process-pending:{connection.settings_dict['NAME']}:{driver_id}"
 
 
-def _process_request(*, driver_id: int) -> None:
-    """Asks for the driver's reports to be processed after the current transaction commits, coalesced: a burst of
-    batches becomes one task. Never raises because of the broker."""
+def _process_coalesced(*, driver_id: int) -> CoalescedSend:
+    """The driver's processing task, sent after commit unless one is on its way, coalesced: a burst of batches
+    becomes one task."""
     from queues.tasks.reports import reports_process as reports_process_task
 
-    task_send_coalesced_on_commit(
-        reports_process_task,
-        requests=[(reports_process_pending_key(driver_id), {"driver_id": driver_id})],
+    return CoalescedSend(
+        task=reports_process_task,
+        pending_key=reports_process_pending_key(driver_id),
         pending_ttl=PROCESS_PENDING_TTL_SECONDS,
+        kwargs={"driver_id": driver_id},
         countdown=PROCESS_COALESCE_SECONDS,
         failure_message=_PROCESS_NOT_SENT,
     )

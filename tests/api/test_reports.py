@@ -13,11 +13,11 @@ from django.core.cache import cache
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from rest_framework.throttling import ScopedRateThrottle
 
 from queues.models import Crossing, Queue, Report, Visit
 from queues.services import reports as services
 from queues.services.reports import report_batch_ingest
+from tests.api.signin import set_rates
 from tests.reports_helpers import (
     CHECKPOINT_CROSSING,
     CHECKPOINT_LAT,
@@ -332,31 +332,53 @@ def test_a_crossed_report_records_the_crossing_through_the_stays_service(
     ]
 
 
-def test_ingest_asks_once_for_the_estimates_of_the_touched_queues(driver_client, monkeypatch):
+def test_ingest_asks_once_for_the_estimates_of_the_touched_queues(
+    driver_client, monkeypatch, django_capture_on_commit_callbacks
+):
     calls = []
-    monkeypatch.setattr(services.estimation, "estimate_refresh_request", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(services.estimation, "estimate_refresh_sends", lambda **kwargs: calls.append(kwargs) or [])
 
-    post(driver_client, [report(direction="KZ-RU"), report(direction="RU-KZ"), report(direction="KZ-RU")])
+    with django_capture_on_commit_callbacks(execute=True):
+        post(driver_client, [report(direction="KZ-RU"), report(direction="RU-KZ"), report(direction="KZ-RU")])
 
     expected = sorted(Queue.objects.filter(crossing__slug=CROSSING).values_list("id", flat=True))
     assert calls == [{"queue_ids": expected}]
 
 
-def test_a_batch_with_nothing_new_asks_for_no_refresh(driver_client, monkeypatch):
+def test_a_batch_with_nothing_new_asks_for_no_refresh(driver_client, monkeypatch, django_capture_on_commit_callbacks):
     item = report()
     post(driver_client, [item])
     calls = []
-    monkeypatch.setattr(services.estimation, "estimate_refresh_request", lambda **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(services.estimation, "estimate_refresh_sends", lambda **kwargs: calls.append(kwargs) or [])
 
-    post(driver_client, [item, report(kind="bogus")])
+    with django_capture_on_commit_callbacks(execute=True):
+        post(driver_client, [item, report(kind="bogus")])
 
     assert calls == []
 
 
-# --- throttling ---------------------------------------------------------------------------------------------------
-def test_report_batches_are_throttled_per_driver_with_retry_after(driver_client, other_driver_client, monkeypatch):
+def test_the_after_commit_flags_of_an_ingest_are_set_in_one_round_trip(
+    driver_client, monkeypatch, django_capture_on_commit_callbacks
+):
+    from core import tasks
+
     cache.clear()
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"reports": "2/minute"})
+    rounds = []
+    original = tasks.cache_add_many
+    monkeypatch.setattr(tasks, "cache_add_many", lambda flags: rounds.append(sorted(flags)) or original(flags))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post(driver_client, [report(direction="KZ-RU"), report(direction="RU-KZ")])
+
+    assert len(rounds) == 1
+    assert len(rounds[0]) == 3  # the driver's processing and both queues' refreshes
+    cache.clear()
+
+
+# --- throttling ---------------------------------------------------------------------------------------------------
+def test_report_batches_are_throttled_per_driver_with_retry_after(driver_client, other_driver_client, settings):
+    cache.clear()
+    set_rates(settings, reports="2/minute")
 
     answers = [post(driver_client, [report()]).status_code for _ in range(3)]
     throttled = post(driver_client, [report()])
