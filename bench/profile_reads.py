@@ -73,6 +73,9 @@ def main() -> int:
     cases = [
         ("GET /health/live", anonymous, "/health/live", {}),
         ("GET /api/v1/me", driver_client, "/api/v1/me", {}),
+        ("GET /api/v1/crossings (hot)", driver_client, "/api/v1/crossings", {}),
+        ("GET /api/v1/crossings/{slug} (hot)", driver_client, f"/api/v1/crossings/{queue.crossing.slug}", {}),
+        ("GET partner crossings (hot)", partner_client, "/api/partner/v1/crossings", {}),
         ("GET partner estimate (hot)", partner_client, estimate_path, {}),
         ("GET /api/v1/stays", driver_client, "/api/v1/stays", {}),
     ]
@@ -122,9 +125,9 @@ def main() -> int:
     results = [(name, *counts[name], *best[name]) for name, _client, _path, _extra in cases]
 
     baseline = results[0][3]
-    print(f"{'endpoint':<30} {'status':>6} {'SQL':>4} {'CPU ms':>7} {'wall ms':>8} {'CPU ratio':>10}")
+    print(f"{'endpoint':<36} {'status':>6} {'SQL':>4} {'CPU ms':>7} {'wall ms':>8} {'CPU ratio':>10}")
     for name, status, count, cpu_ms, wall_ms in results:
-        print(f"{name:<30} {status:>6} {count:>4} {cpu_ms:>7.2f} {wall_ms:>8.2f} {baseline / cpu_ms:>10.2f}")
+        print(f"{name:<36} {status:>6} {count:>4} {cpu_ms:>7.2f} {wall_ms:>8.2f} {baseline / cpu_ms:>10.2f}")
     return 0
 
 
