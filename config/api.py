@@ -11,7 +11,11 @@ from ninja.errors import AuthenticationError, Throttled
 from core.errors import ninja_handlers_register, problem_not_allowed
 from core.openapi import ninja_problem_responses
 from queues.api import partner_auth
-from queues.api.partner import answer_cache_keys, router
+from queues.api.fast import partner_crossing_read
+from queues.api.partner import ESTIMATE_URL_NAME, LIST_URL_NAME, answer_cache_keys, read_headers, router
+
+# The operations (by URL name) whose answers are stored ready to send: served before ninja runs when they can be.
+FAST_READS = {LIST_URL_NAME, ESTIMATE_URL_NAME}
 
 
 class PartnerNinjaAPI(NinjaAPI):
@@ -29,6 +33,10 @@ class PartnerNinjaAPI(NinjaAPI):
     def _get_urls(self):
         patterns = super()._get_urls()
         for pattern in patterns:
+            if pattern.name in FAST_READS:
+                pattern.callback = partner_crossing_read(
+                    pattern.callback, answer_keys=answer_cache_keys, headers=read_headers
+                )
             pattern.callback = problem_not_allowed(pattern.callback)
         return patterns
 

@@ -1,4 +1,4 @@
-"""The driver API's hot crossing reads, served before DRF runs when the cache vouches for everything.
+"""The hot crossing reads of both APIs, served before DRF or ninja run when the cache vouches for everything.
 
 The crossing list is what every open app polls. Its answers are stored ready to send (``queues.answers``); what
 is left per request is the token check and the driver's read throttle. This wrapper sits in front of the DRF view:
@@ -8,6 +8,10 @@ driver's rate and the answer is current, it sends the stored bytes (or a 304). I
 token, an entry not in the cache, a stale answer, over the rate, the cache down, anything but a plain GET) the DRF
 view runs as if the wrapper were not there: it authenticates against the database, renders and stores, and
 answers errors in the API's own envelope; the read already counted is handed to its throttle, not counted again.
+
+The partner list and estimate do the same before ninja: the key's entry, its throttle count, the stamp and the
+stored answer in one round trip (``partner_auth.partner_key_check``); on the fallback ninja's auth and throttle
+take what that round trip found instead of reading and counting again.
 """
 
 from __future__ import annotations
@@ -23,7 +27,9 @@ from core.answers import answer_stored_current
 from core.cache import CacheUnavailable
 from core.http import answer_response
 from queues.answers import crossing_answer_key, crossing_answers_version_key
+from queues.api import partner_auth
 
+PARTNER_JSON = "application/json; charset=utf-8"
 _JSON_ACCEPTS = ("", "*/*", "application/json", "application/*")
 
 
@@ -65,5 +71,27 @@ def driver_crossing_read(view: Callable, *, kind: str, headers: Mapping[str, str
             return view(request, *args, **kwargs)
         finally:
             remember_token.reset(remembering)
+
+    return fast_view
+
+
+def partner_crossing_read(
+    view: Callable, *, answer_keys: Callable, headers: Callable[[], Mapping[str, str]]
+) -> Callable:
+    """Wraps a ninja view of the partner API's crossing reads (the list, one estimate): ``answer_keys(request)``
+    names the stamp and the stored answer, ``headers()`` the headers of the operation's answer."""
+
+    @wraps(view)
+    def fast_view(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        raw_key = request.headers.get(partner_auth.API_KEY_HEADER)
+        keys = answer_keys(request) if raw_key and _plain_get(request) else ()
+        if keys:
+            key = partner_auth.partner_key_check(request, raw_key, answer_keys=keys)
+            if key is not None and partner_auth.partner_within_rate(request):
+                answer = answer_stored_current(*reversed(getattr(request, "partner_answer_read", (None, None))))
+                # A stored ``null`` is the 404 insufficient_data: the operation words it in the caller's language.
+                if answer is not None and answer.body != b"null":
+                    return answer_response(request, answer, headers=headers(), content_type=PARTNER_JSON)
+        return view(request, *args, **kwargs)
 
     return fast_view

@@ -159,12 +159,12 @@ ERRORS_READ = {400: ProblemOut, 404: ProblemOut}
 
 
 # --- HTTP caching -----------------------------------------------------------------------------------
-def _read_headers() -> dict[str, str]:
+def read_headers() -> dict[str, str]:
     return {"Cache-Control": f"private, max-age={READ_MAX_AGE_SECONDS}", "Vary": "X-API-Key, Accept-Language"}
 
 
 def _cache_headers(etag: str) -> dict[str, str]:
-    return {"ETag": etag, **_read_headers()}
+    return {"ETag": etag, **read_headers()}
 
 
 def _cacheable(request: HttpRequest, response: HttpResponse, data: Any) -> Any:
@@ -233,7 +233,7 @@ def list_crossings(request: HttpRequest, response: HttpResponse, page: Query[Pag
     answer = crossing_answers.crossing_answer_get(
         entry_key=_list_answer_key(request), render=render, version=version, stored=stored
     )
-    return answer_response(request, answer, headers=_read_headers(), content_type=JSON)
+    return answer_response(request, answer, headers=read_headers(), content_type=JSON)
 
 
 @router.get(
@@ -261,7 +261,7 @@ def get_estimate(
     if answer.body == b"null":
         raise partner_reads.InsufficientData()
     # The answer is sent as stored (JSON bytes and ETag made once per change), not validated again.
-    return answer_response(request, answer, headers=_read_headers(), content_type=JSON)
+    return answer_response(request, answer, headers=read_headers(), content_type=JSON)
 
 
 @router.get(

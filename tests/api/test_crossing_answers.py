@@ -371,3 +371,27 @@ def admin_form_data(page, **changes) -> dict:
                     data[subform.add_prefix(name)] = value
     data.update(changes)
     return data
+
+
+def test_partner_reads_served_before_ninja_count_once_against_the_keys_rate(partner_client, settings):
+    settings.PARTNER_THROTTLE_RATE = "3/minute"
+    publish_estimate(queue_of())
+
+    statuses = [partner_client.get(PARTNER_LIST).status_code for _ in range(2)]
+    statuses.append(partner_client.get(PARTNER_ESTIMATE, {"direction": "KZ-RU"}).status_code)
+    refused = partner_client.get(PARTNER_LIST)
+
+    assert statuses == [200, 200, 200]
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "throttled"
+
+
+def test_a_hot_partner_list_read_sends_no_query(partner_client, django_assert_num_queries):
+    first = partner_client.get(PARTNER_LIST)
+
+    with django_assert_num_queries(0):
+        again = partner_client.get(PARTNER_LIST, HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert again.status_code == 304
+    assert again["ETag"] == first["ETag"]
+    assert again["Vary"] == first["Vary"]
