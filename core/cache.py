@@ -138,6 +138,12 @@ def redis_backend() -> RedisCache | None:
     return backend if isinstance(backend, RedisCache) else None
 
 
+def _breaker_open(backend: RedisCache) -> bool:
+    """True while the cache's circuit breaker is open (a recent error): the helpers below then give up at once, as
+    :class:`ResilientRedisCache`'s own operations do, instead of waiting on a Redis that hangs."""
+    return bool(getattr(backend, "breaker_open", lambda: False)())
+
+
 def _degraded(backend: RedisCache, operation: str) -> None:
     getattr(backend, "_degraded", lambda operation: None)(operation)
 
@@ -153,6 +159,8 @@ def cache_round_trip(keys: Sequence[str], *, count: tuple[str, int] | None = Non
     if backend is None:
         values = [cache.get(key) for key in keys]
         return values, (None if count is None else counter_add(*count))
+    if _breaker_open(backend):
+        raise CacheUnavailable
     made = [backend.make_and_validate_key(key) for key in keys]
     # Django's RedisCache keeps its client and serializer private; a pipeline needs both.
     client = backend._cache
@@ -188,7 +196,9 @@ def cache_loads(raw: Any) -> Any:
     if raw is None:
         return None
     backend = redis_backend()
-    return raw if backend is None else backend._cache._serializer.loads(raw)
+    if backend is None:
+        return raw
+    return backend._cache._serializer.loads(raw)  # type: ignore[attr-defined]  # private in Django's client
 
 
 def cache_script(source: str) -> Callable[[Sequence[str], Sequence[Any]], Any]:
@@ -201,6 +211,8 @@ def cache_script(source: str) -> Callable[[Sequence[str], Sequence[Any]], Any]:
         backend = redis_backend()
         if backend is None:
             raise LookupError("the cache is not Redis")
+        if _breaker_open(backend):
+            raise CacheUnavailable
         client = backend._cache.get_client(None, write=True)
         script = scripts.get(id(client))
         if script is None:
@@ -222,6 +234,8 @@ def cache_text_add(key: str, text: str, seconds: int) -> bool:
     backend = redis_backend()
     if backend is None:
         return cache.add(key, text, timeout=seconds)
+    if _breaker_open(backend):
+        return False
     try:
         client = backend._cache.get_client(None, write=True)
         return bool(client.set(backend.make_and_validate_key(key), text.encode(), nx=True, ex=seconds))
@@ -235,6 +249,8 @@ def cache_text_set_many(mapping: dict[str, str], seconds: int) -> None:
     backend = redis_backend()
     if backend is None:
         cache.set_many(mapping, timeout=seconds)
+        return
+    if _breaker_open(backend):
         return
     try:
         pipeline = backend._cache.get_client(None, write=True).pipeline(transaction=False)
@@ -260,6 +276,8 @@ def cache_add_many(flags: Mapping[str, int]) -> set[str]:
     backend = redis_backend()
     if backend is None:
         return {key for key, seconds in flags.items() if cache.add(key, 1, timeout=seconds)}
+    if _breaker_open(backend):
+        return set()
     try:
         pipeline = backend._cache.get_client(None, write=True).pipeline(transaction=False)
         for key, seconds in flags.items():
@@ -276,6 +294,8 @@ def cache_text_get(key: str) -> str | None:
     backend = redis_backend()
     if backend is None:
         return cache_text(cache.get(key))
+    if _breaker_open(backend):
+        return None
     try:
         return cache_text(backend._cache.get_client(None).get(backend.make_and_validate_key(key)))
     except RedisError:

@@ -75,7 +75,7 @@ class TokenIpThrottle(IpThrottle):
 def driver_rate(scope: str) -> tuple[int, int] | None:
     """The rate of ``scope`` as ``(requests, seconds)``, read on each request; ``None`` when unset or invalid."""
     rate = api_settings.DEFAULT_THROTTLE_RATES.get(scope)
-    if not rate:
+    if not isinstance(rate, str) or not rate:
         return None
     try:
         return parse_rate(rate)
@@ -112,7 +112,7 @@ class DriverWindowThrottle(BaseThrottle):
         user = getattr(request, "user", None)
         scope = self.scope_for(request, view) if (user and user.is_authenticated) else None
         rate = driver_rate(scope) if scope else None
-        if rate is None:
+        if user is None or scope is None or rate is None:
             return True
         limit, period = rate
         counted = getattr(request._request, "driver_read_counted", None) if scope == "driver" else None

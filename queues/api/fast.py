@@ -59,7 +59,12 @@ def driver_crossing_read(view: Callable, *, kind: str, headers: Mapping[str, str
             if read is not None and read.user_id is not None:
                 if read.count is not None:
                     # The throttle of the DRF view takes this count instead of counting the read again.
-                    request.driver_read_counted = (read.user_id, read.period, read.count, read.now)
+                    request.driver_read_counted = (  # type: ignore[attr-defined]  # read by the DRF throttle
+                        read.user_id,
+                        read.period,
+                        read.count,
+                        read.now,
+                    )
                 rate = driver_read_rate()
                 within_rate = rate is None or read.count is None or read.count <= rate[0]
                 answer = answer_stored_current(read.values[1], read.values[0])

@@ -9,6 +9,7 @@ the very next request.
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -348,6 +349,50 @@ def test_with_the_cache_down_reads_are_right_and_revocations_hold(driver, partne
 
     assert app.get(LIST).status_code == 401
     assert partner.get(PARTNER_LIST).status_code == 401
+
+
+HANG_SECONDS = 0.5
+
+
+def test_a_hanging_cache_costs_the_crossing_reads_one_timeout_not_one_per_request(
+    driver, partner_key, settings, monkeypatch
+):
+    """A Redis that accepts and never answers: the first cache call waits its timeout and opens the breaker; the
+    fast paths of both APIs then fall back to the full path without touching Redis, and answer right."""
+    from core.cache import ReusingRedisCacheClient
+    from tests.support.hanging_redis import hanging_cache_settings, hanging_server
+
+    _key, raw_key = partner_key
+    app = APIClient()
+    app.credentials(HTTP_AUTHORIZATION=f"Token {token_for(driver)}")
+    partner = APIClient()
+    partner.credentials(HTTP_X_API_KEY=raw_key)
+    publish_estimate(queue_of(), wait=100)
+
+    with hanging_server() as port:
+        settings.CACHES = hanging_cache_settings(port, timeout=HANG_SECONDS, breaker_seconds=60)
+        started = time.monotonic()
+        assert app.get(LIST).status_code == 200
+        assert time.monotonic() - started >= HANG_SECONDS * 0.9  # the first call waited for the cache
+
+        touched = []
+        original = ReusingRedisCacheClient.get_client
+        monkeypatch.setattr(
+            ReusingRedisCacheClient, "get_client", lambda *a, **kw: touched.append(a) or original(*a, **kw)
+        )
+        answers = [
+            app.get(LIST),
+            app.get(CROSSING),
+            partner.get(PARTNER_LIST),
+            partner.get(PARTNER_ESTIMATE, {"direction": "KZ-RU"}),
+        ]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 200]
+    assert queue_estimate(answers[0].json(), "syrym-mashtakovo", "KZ-RU")["wait_minutes"] == 100
+    assert answers[1].json()["queues"][0]["estimate"]["wait_minutes"] == 100
+    assert queue_estimate(answers[2].json(), "syrym-mashtakovo", "KZ-RU")["wait_minutes"] == 100
+    assert answers[3].json()["wait_minutes"] == 100
+    assert touched == []  # while the breaker is open nothing waits on Redis
 
 
 # --- Helpers ----------------------------------------------------------------------------------------

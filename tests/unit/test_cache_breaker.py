@@ -3,14 +3,14 @@ hanging Redis): the first call pays the socket timeout, the next ones degrade at
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
 
-from core.cache import ResilientRedisCache
+from core import cache as cache_module
+from core.cache import CacheUnavailable, ResilientRedisCache
+from tests.support.hanging_redis import hanging_server
 
 TIMEOUT = 0.3
 
@@ -18,28 +18,8 @@ TIMEOUT = 0.3
 @pytest.fixture
 def hanging_port() -> Iterator[int]:
     """A listener that accepts every connection and never writes a byte."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    accepted: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        server.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield server.getsockname()[1]
-    stop.set()
-    thread.join()
-    for connection in accepted:
-        connection.close()
-    server.close()
+    with hanging_server() as port:
+        yield port
 
 
 def hanging_cache(port: int, breaker_seconds: float) -> ResilientRedisCache:
@@ -86,3 +66,51 @@ def test_after_the_pause_the_cache_is_tried_again(hanging_port):
 
     assert took >= TIMEOUT * 0.9  # tried Redis again (and it still hangs: the breaker opens once more)
     assert cache.breaker_open()
+
+
+# --- The one-round-trip helpers behind the same breaker ----------------------------------------------------------
+def test_a_round_trip_pays_one_timeout_then_the_helpers_give_up_at_once(hanging_port, monkeypatch):
+    cache = hanging_cache(hanging_port, breaker_seconds=30)
+    monkeypatch.setattr(cache_module, "redis_backend", lambda: cache)
+    script = cache_module.cache_script("return 1")
+
+    started = time.monotonic()
+    with pytest.raises(CacheUnavailable):
+        cache_module.cache_round_trip(["k"], count=("n", 60))
+    assert time.monotonic() - started >= TIMEOUT * 0.9
+    assert cache.breaker_open()
+
+    def raises_unavailable(call) -> str:
+        with pytest.raises(CacheUnavailable):
+            call()
+        return "unavailable"
+
+    rest = [
+        timed(call)
+        for call in (
+            lambda: raises_unavailable(lambda: cache_module.cache_round_trip(["k"], count=("n", 60))),
+            lambda: raises_unavailable(lambda: script(["k"], [])),
+            lambda: cache_module.cache_text_add("k", "text", 60),
+            lambda: cache_module.cache_text_set_many({"k": "text"}, 60),
+            lambda: cache_module.cache_add_many({"flag": 60}),
+            lambda: cache_module.cache_text_get("k"),
+        )
+    ]
+
+    assert [result for result, _ in rest] == ["unavailable", "unavailable", False, None, set(), None]
+    assert all(took < 0.05 for _, took in rest), rest
+
+
+def test_a_script_that_times_out_opens_the_breaker(hanging_port, monkeypatch):
+    cache = hanging_cache(hanging_port, breaker_seconds=30)
+    monkeypatch.setattr(cache_module, "redis_backend", lambda: cache)
+    script = cache_module.cache_script("return 1")
+
+    started = time.monotonic()
+    with pytest.raises(CacheUnavailable):
+        script(["k"], [])
+
+    assert time.monotonic() - started >= TIMEOUT * 0.9
+    assert cache.breaker_open()
+    _, took = timed(lambda: cache.get("k"))
+    assert took < 0.05
