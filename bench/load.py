@@ -872,4 +872,7 @@ def render(results, baseline, rss, counts, estimate_origin, border, stack) -> st
 
 
 if __name__ == "__main__":
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__)  # the usage, without starting anything
+        sys.exit(0)
     sys.exit(main())
