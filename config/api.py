@@ -12,7 +12,14 @@ from core.errors import ninja_handlers_register, problem_not_allowed
 from core.openapi import ninja_problem_responses
 from queues.api import partner_auth
 from queues.api.fast import partner_crossing_read
-from queues.api.partner import ESTIMATE_URL_NAME, LIST_URL_NAME, answer_cache_keys, read_headers, router
+from queues.api.partner import (
+    ESTIMATE_URL_NAME,
+    LIST_URL_NAME,
+    PATTERN_MESSAGES,
+    answer_cache_keys,
+    read_headers,
+    router,
+)
 
 # The operations (by URL name) whose answers are stored ready to send: served before ninja runs when they can be.
 FAST_READS = {LIST_URL_NAME, ESTIMATE_URL_NAME}
@@ -64,7 +71,7 @@ partner_api = PartnerNinjaAPI(
     auth=partner_auth.PartnerKeyAuth(answer_cache_keys=answer_cache_keys),
     throttle=[partner_auth.PartnerKeyThrottle()],
 )
-ninja_handlers_register(partner_api)
+ninja_handlers_register(partner_api, pattern_messages=PATTERN_MESSAGES)
 partner_api.add_exception_handler(AuthenticationError, partner_auth.authentication_failed)
 partner_api.add_exception_handler(Throttled, partner_auth.throttled)
 partner_api.add_router("", router)

@@ -9,6 +9,7 @@ Human text goes through gettext, so it follows ``Accept-Language`` (en, ru, kk).
 from __future__ import annotations
 
 import logging
+import re
 from functools import wraps
 from typing import Any
 
@@ -206,27 +207,71 @@ def drf_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 # --- django-ninja (the partner API) -------------------------------------------------------------------
+# Each pydantic error type the partner API can meet, in our own words (pydantic's English, which can quote a
+# field's regular expression, never reaches the client). A type not listed is "This value is not valid.".
+_TIMESTAMP_MESSAGE = gettext_lazy("Enter an ISO 8601 timestamp with an offset, e.g. 2026-11-21T09:30:00Z.")
 _NINJA_MESSAGES = {
     "missing": gettext_lazy("This field is required."),
     "int_parsing": gettext_lazy("Enter a whole number."),
     "int_type": gettext_lazy("Enter a whole number."),
-    "datetime_parsing": gettext_lazy("Enter an ISO 8601 timestamp with an offset, e.g. 2026-11-21T09:30:00Z."),
-    "datetime_from_date_parsing": gettext_lazy(
-        "Enter an ISO 8601 timestamp with an offset, e.g. 2026-11-21T09:30:00Z."
-    ),
-    "timezone_aware": gettext_lazy("Enter an ISO 8601 timestamp with an offset, e.g. 2026-11-21T09:30:00Z."),
+    "int_from_float": gettext_lazy("Enter a whole number."),
+    "float_parsing": gettext_lazy("Enter a number."),
+    "float_type": gettext_lazy("Enter a number."),
+    "finite_number": gettext_lazy("Enter a number."),
+    "bool_parsing": gettext_lazy("Enter true or false."),
+    "bool_type": gettext_lazy("Enter true or false."),
+    "datetime_parsing": _TIMESTAMP_MESSAGE,
+    "datetime_type": _TIMESTAMP_MESSAGE,
+    "datetime_from_date_parsing": _TIMESTAMP_MESSAGE,
+    "datetime_object_invalid": _TIMESTAMP_MESSAGE,
+    "timezone_aware": _TIMESTAMP_MESSAGE,
+    "date_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "date_type": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_parsing": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "date_from_datetime_inexact": gettext_lazy("Enter a date as YYYY-MM-DD."),
+    "uuid_parsing": gettext_lazy("Enter a valid UUID."),
+    "uuid_type": gettext_lazy("Enter a valid UUID."),
     "string_type": gettext_lazy("Enter a text value."),
+    "string_too_short": gettext_lazy("This value is too short."),
     "string_too_long": gettext_lazy("This value is too long."),
+    "string_pattern_mismatch": gettext_lazy("This value does not have the expected format."),
+    "greater_than": gettext_lazy("This value is too small."),
     "greater_than_equal": gettext_lazy("This value is too small."),
+    "less_than": gettext_lazy("This value is too large."),
     "less_than_equal": gettext_lazy("This value is too large."),
+    "too_short": gettext_lazy("This list has too few items."),
+    "too_long": gettext_lazy("This list has too many items."),
+    "list_type": gettext_lazy("Send a JSON list."),
+    "model_type": gettext_lazy("Send a JSON object."),
     "model_attributes_type": gettext_lazy("Send a JSON object."),
     "dict_type": gettext_lazy("Send a JSON object."),
     "json_invalid": gettext_lazy("The request body is not valid JSON."),
+    "json_type": gettext_lazy("The request body is not valid JSON."),
+    "extra_forbidden": gettext_lazy("This field is not allowed."),
 }
+_NINJA_CHOICE_TYPES = {"literal_error", "enum"}
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 
-def ninja_validation_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """ninja's error list (``loc`` like ``("query", "direction")``) as ``{"direction": ["message"]}``."""
+def _ninja_message(error: dict[str, Any], field: str, pattern_messages: dict[str, Any]) -> str:
+    """One pydantic error in the client's language, never pydantic's own text."""
+    kind = error.get("type", "")
+    if kind == "string_pattern_mismatch" and field in pattern_messages:
+        return str(pattern_messages[field])
+    if kind in _NINJA_CHOICE_TYPES:
+        choices = _QUOTED.findall(str((error.get("ctx") or {}).get("expected", "")))
+        if choices:
+            return _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}
+    message = _NINJA_MESSAGES.get(kind)
+    return str(message) if message is not None else _("This value is not valid.")
+
+
+def ninja_validation_errors(
+    errors: list[dict[str, Any]], pattern_messages: dict[str, Any] | None = None
+) -> dict[str, list[str]]:
+    """ninja's error list (``loc`` like ``("query", "direction")``) as ``{"direction": ["message"]}``: every
+    field, each message ours and translated. ``pattern_messages`` says, per field name, what a value that does
+    not match the field's pattern should look like (a message quoting the pattern helps no one)."""
     out: dict[str, list[str]] = {}
     for error in errors:
         loc = [str(part) for part in error.get("loc", ())]
@@ -235,12 +280,9 @@ def ninja_validation_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]
         if loc and loc[0] == "payload":  # the body parameter's own name
             loc = loc[1:]
         field = ".".join(loc) or "non_field_errors"
-        kind = error.get("type", "")
-        message = _NINJA_MESSAGES.get(kind)
-        if message is None:
-            message = str(error.get("msg", _("This value is not valid.")))
-            message = message.removeprefix("Value error, ")
-        out.setdefault(field, []).append(str(message))
+        message = _ninja_message(error, loc[-1] if loc else field, pattern_messages or {})
+        if message not in out.get(field, []):
+            out.setdefault(field, []).append(message)
     return out
 
 
@@ -256,10 +298,12 @@ _NINJA_HTTP_CODES = {
 }
 
 
-def _ninja_validation_error(request, exc: ValidationError) -> HttpResponse:
-    return problem_response(
-        400, "validation_error", _("The request has invalid fields."), ninja_validation_errors(exc.errors)
-    )
+def _ninja_validation_error_handler(pattern_messages: dict[str, Any]):
+    def handler(request, exc: ValidationError) -> HttpResponse:
+        errors = ninja_validation_errors(exc.errors, pattern_messages)
+        return problem_response(400, "validation_error", _("The request has invalid fields."), errors)
+
+    return handler
 
 
 def _ninja_domain_error(request, exc: DomainError) -> HttpResponse:
@@ -284,12 +328,13 @@ def _ninja_unexpected(request, exc: Exception) -> HttpResponse:
     return problem_response(500, "server_error", _("An unexpected error occurred. It has been logged."))
 
 
-def ninja_handlers_register(api: NinjaAPI) -> None:
+def ninja_handlers_register(api: NinjaAPI, *, pattern_messages: dict[str, Any] | None = None) -> None:
     """Renders every error a ninja API can raise in the envelope: request validation as 400
-    ``validation_error`` with field errors, domain errors with their own code, ``HttpError`` and 404 by status,
+    ``validation_error`` with every field's errors in our words (``pattern_messages``: see
+    :func:`ninja_validation_errors`), domain errors with their own code, ``HttpError`` and 404 by status,
     a database outage as 503 and anything else as a logged 500 ``server_error``. (The 401 and 429 answers
     belong to the API's own auth and throttle.)"""
-    api.add_exception_handler(ValidationError, _ninja_validation_error)
+    api.add_exception_handler(ValidationError, _ninja_validation_error_handler(dict(pattern_messages or {})))
     api.add_exception_handler(DomainError, _ninja_domain_error)
     api.add_exception_handler(Http404, _ninja_not_found)
     api.add_exception_handler(HttpError, _ninja_http_error)

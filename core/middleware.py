@@ -61,10 +61,12 @@ class BodySizeLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return problem_response(400, "malformed_request", _("Content-Length is not a number."))
-        if limit is not None and length > limit:
+            length = None
+        if length is None or (limit is not None and length > limit):
             # This runs before LocaleMiddleware (nothing may read the body first): pick the language here.
             with translation.override(translation.get_language_from_request(request)):
+                if length is None:
+                    return problem_response(400, "malformed_request", _("Content-Length is not a number."))
                 return problem_response(
                     413,
                     "payload_too_large",

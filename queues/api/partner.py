@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
@@ -30,6 +31,8 @@ PAGE_SIZE_DEFAULT = 50
 PAGE_SIZE_MAX = getattr(settings, "PARTNER_PAGE_SIZE_MAX", 500)
 READ_MAX_AGE_SECONDS = 30
 DIRECTION_PATTERN = r"^[A-Za-z]{2}-[A-Za-z]{2}$"
+# What a value failing a field's pattern should look like, in the client's language (core.errors).
+PATTERN_MESSAGES = {"direction": gettext_lazy("Enter the direction as two country codes, e.g. KZ-RU.")}
 TIMESTAMP = {"format": "date-time", "example": "2026-11-21T09:30:00Z"}
 ESTIMATE_URL_NAME = "crossing-estimate"
 LIST_URL_NAME = "crossing-list"

@@ -61,25 +61,30 @@ def alert_subscription_create(
 ) -> AlertSubscription:
     """A new webhook subscription of ``key``; its ``secret`` is readable on the returned object only now.
 
-    Raises :class:`ValidationFailed` (unknown crossing or direction, threshold, or a URL refused by the SSRF
-    screen: fields of the body, not resources of the URL, hence 400) and :class:`Conflict` when the key already
-    has ALERTS_MAX_PER_KEY.
+    Raises :class:`ValidationFailed` naming every invalid field at once (unknown crossing or direction,
+    threshold, or a URL refused by the SSRF screen: fields of the body, not resources of the URL, hence 400)
+    and :class:`Conflict` when the key already has ALERTS_MAX_PER_KEY.
     """
+    errors: dict[str, list[str]] = {}
+    queue = None
     try:
         queue = partner_queue_get(slug=crossing, direction=direction)
     except NotFound as exc:
-        raise ValidationFailed(errors={"crossing": [exc.detail]}) from None
+        errors["crossing"] = [exc.detail]
+    except ValidationFailed as exc:
+        errors.update(exc.errors or {})
     if not 0 <= above_minutes <= ABOVE_MINUTES_MAX:
-        raise ValidationFailed(
-            errors={"above_minutes": [_("Enter a number of minutes from 0 to %(max)d.") % {"max": ABOVE_MINUTES_MAX}]}
-        )
+        errors["above_minutes"] = [_("Enter a number of minutes from 0 to %(max)d.") % {"max": ABOVE_MINUTES_MAX}]
     url = url.strip()
     if len(url) > AlertSubscription._meta.get_field("url").max_length:
-        raise ValidationFailed(errors={"url": [_("The URL is too long.")]})
-    try:
-        webhook_target(url)
-    except UnsafeWebhookUrl as exc:
-        raise ValidationFailed(errors={"url": [str(exc)]}) from None
+        errors["url"] = [_("The URL is too long.")]
+    else:
+        try:
+            webhook_target(url)
+        except UnsafeWebhookUrl as exc:
+            errors["url"] = [str(exc)]
+    if errors or queue is None:
+        raise ValidationFailed(errors=errors)
     # Counting under the key's row lock keeps two concurrent creations from passing the cap together.
     PartnerKey.objects.select_for_update().filter(pk=key.pk).first()
     if _live_subscriptions().filter(key=key).count() >= ALERTS_MAX_PER_KEY:
