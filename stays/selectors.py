@@ -191,3 +191,12 @@ def driver_id_chunks(*, size: int) -> Iterator[list[int]]:
 def snapshot_subquery(*, country: str, field: str) -> Subquery:
     """A driver's snapshot ``field`` in ``country``, for annotating driver querysets (no N+1)."""
     return Subquery(StayStatusSnapshot.objects.filter(driver=OuterRef("pk"), country=country).values(field)[:1])
+
+
+def stay_exit_limit_get(*, driver: Driver, country: str, on: date) -> tuple[bool, date | None]:
+    """``(limited, latest_exit)``: whether the driver is in ``country`` on ``on`` under a stay limit, and the last
+    day they may leave it (None while limited: the stay is already over the limit)."""
+    status = stay_status_get(driver=driver, on=on).country(country)
+    if status is None or getattr(status, "rule", None) is None or not status.in_country:
+        return False, None
+    return True, status.latest_exit

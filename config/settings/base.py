@@ -270,6 +270,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 # --- Domain thresholds ----------------------------------------------------------------------------
 STAY_RISK_WATCH_DAYS = env.int("STAY_RISK_WATCH_DAYS", default=15)
 STAY_RISK_HIGH_DAYS = env.int("STAY_RISK_HIGH_DAYS", default=5)
+# Route choice (docs/routes.md): road kilometres per great-circle kilometre, and a loaded truck's average speed.
+ROUTE_ROAD_FACTOR = env.float("ROUTE_ROAD_FACTOR", default=1.3)
+ROUTE_TRUCK_SPEED_KMH = env.float("ROUTE_TRUCK_SPEED_KMH", default=60.0)
+# The driver's reminder to join an exit queue comes this many hours before the earliest join-by (docs/stays.md).
+JOIN_BY_REMINDER_HOURS = env.int("JOIN_BY_REMINDER_HOURS", default=24)
 REPORT_LOCATION_RETENTION_HOURS = env.int("REPORT_LOCATION_RETENTION_HOURS", default=72)
 # The key of the reports' content hashes (an HMAC: without it a hash cannot be tested against guessed coordinates).
 # Derived from SECRET_KEY unless set; set it to rotate SECRET_KEY without changing stored hashes (a changed key

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from carriers.api.schema import THROTTLED, problem
+from carriers.api.schema import THROTTLED, VALIDATION, problem
 from carriers.api.throttles import DriverScopeThrottle
 from core.errors import ValidationFailed
 from core.http import answer_response
@@ -25,6 +25,7 @@ from core.pagination import CursorPagination
 from queues.answers import crossing_answer_get, crossing_answer_key
 from queues.payloads import crossing_as_dict, estimate_as_dict
 from queues.selectors.crossings import crossing_get, crossing_list, visit_list
+from queues.selectors.forecast import driver_routes_list, forecast_as_dict, queue_forecast_get, route_as_dict
 from queues.services.reports import report_batch_ingest
 
 MAX_REPORTS_PER_BATCH = 100
@@ -253,3 +254,113 @@ class VisitListApi(APIView):
         paginator = VisitPagination()
         page = paginator.paginate_queryset(visit_list(driver=request.user.driver), request, view=self)
         return paginator.get_paginated_response(VisitOutput(page, many=True).data)
+
+
+# --- Forecast and routes ----------------------------------------------------------------------------------------------
+NOT_FOUND = problem("not_found: no active crossing has this slug.")
+INSUFFICIENT = problem("insufficient_data: the queue has no published estimate to forecast from.")
+BAD_QUERY = problem("validation_error: a direction the crossing lacks, or a moment outside now … now + 72 h.")
+
+
+@extend_schema_serializer(component_name="Forecast")
+class ForecastOutput(serializers.Serializer):
+    """The forecast wait of a truck joining the queue at ``at``."""
+
+    crossing = serializers.CharField()
+    direction = serializers.CharField()
+    at = serializers.DateTimeField(help_text="The moment of joining the queue.")
+    wait_minutes = serializers.IntegerField(help_text="Expected wait of a truck joining at `at`.")
+    low_minutes = serializers.IntegerField(help_text="Lower end of the 80% range.")
+    high_minutes = serializers.IntegerField(help_text="Upper end of the 80% range.")
+    confidence = serializers.ChoiceField(["low", "medium", "high"], help_text="Falls with the horizon.")
+    computed_at = serializers.DateTimeField(help_text="When the estimate the forecast starts from was computed.")
+    open_at_join = serializers.BooleanField(
+        allow_null=True,
+        help_text="false in a planned closure or outside known opening hours; true inside known hours; null when "
+        "the hours are unknown (not known to be shut).",
+    )
+    quota_spent_at_join = serializers.BooleanField(
+        allow_null=True, help_text="Whether the day's booking quota is spent by then; null without a quota."
+    )
+
+
+class ForecastApi(APIView):
+    """The wait of a truck that joins the queue at a moment up to 72 hours ahead, with its 80% range.
+
+    From the queue's current estimate, the day profile learned from its history and the crossing's schedule
+    (planned closures, opening hours, the booking quota); the range grows with the horizon. 404
+    ``insufficient_data`` where no estimate is published; 400 for ``at`` outside now … now + 72 h.
+    """
+
+    @extend_schema_serializer(component_name="ForecastQuery")
+    class QuerySerializer(serializers.Serializer):
+        direction = serializers.RegexField(r"^[A-Za-z]{2}-[A-Za-z]{2}$", help_text="`<FROM>-<TO>`, e.g. KZ-RU.")
+        at = serializers.DateTimeField(
+            required=False, help_text="When the truck joins (ISO 8601 with offset); default now; at most 72 h ahead."
+        )
+
+    @extend_schema(
+        operation_id="crossings_forecast",
+        parameters=[QuerySerializer],
+        responses={200: ForecastOutput, 400: BAD_QUERY, 404: INSUFFICIENT, 429: THROTTLED},
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        result = queue_forecast_get(slug=slug, direction=data["direction"], at=data.get("at"), now=timezone.now())
+        return Response(forecast_as_dict(result), headers={"Cache-Control": READ_CACHE_CONTROL})
+
+
+@extend_schema_serializer(component_name="RouteOption")
+class RouteOutput(serializers.Serializer):
+    crossing = serializers.CharField()
+    direction = serializers.CharField()
+    distance_km = serializers.FloatField(help_text="Great-circle distance × ROUTE_ROAD_FACTOR (default 1.3).")
+    drive_minutes = serializers.IntegerField(help_text="distance_km ÷ ROUTE_TRUCK_SPEED_KMH (default 60).")
+    arrive_at = serializers.DateTimeField()
+    wait_minutes = serializers.IntegerField(allow_null=True, help_text="Forecast wait on arrival; null: no estimate.")
+    low_minutes = serializers.IntegerField(allow_null=True)
+    high_minutes = serializers.IntegerField(allow_null=True)
+    through_at = serializers.DateTimeField(allow_null=True, help_text="arrive_at + wait_minutes.")
+    through_at_latest = serializers.DateTimeField(allow_null=True, help_text="arrive_at + high_minutes.")
+    open_at_arrival = serializers.BooleanField(allow_null=True, help_text="As the forecast's open_at_join.")
+    quota_spent_at_arrival = serializers.BooleanField(allow_null=True)
+    in_time = serializers.BooleanField(
+        allow_null=True,
+        help_text="Through (at the range's high end) before the end of the driver's latest exit day from the "
+        "country being left, in that side's local time; null without a stay limit there or without a forecast.",
+    )
+
+
+class RouteListApi(APIView):
+    """The crossings of a border ranked by when a truck leaving a point would be through.
+
+    Drive time: great-circle distance × ``ROUTE_ROAD_FACTOR`` (1.3) ÷ ``ROUTE_TRUCK_SPEED_KMH`` (60 km/h). Wait: the
+    forecast for a truck joining on arrival, so a crossing shut or with its quota spent then carries that in its
+    wait. Best first by expected time through; crossings without an estimate last, nearest first. ``in_time``: for
+    a driver with a stay limit in the country being left, whether each option is through by the end of the latest
+    exit day (at the high end of the range).
+    """
+
+    @extend_schema_serializer(component_name="RouteQuery")
+    class QuerySerializer(serializers.Serializer):
+        direction = serializers.RegexField(r"^[A-Za-z]{2}-[A-Za-z]{2}$", help_text="`<FROM>-<TO>`, e.g. RU-KZ.")
+        lat = serializers.FloatField(min_value=-90, max_value=90, help_text="Where the truck is now.")
+        lon = serializers.FloatField(min_value=-180, max_value=180)
+        depart_at = serializers.DateTimeField(required=False, help_text="Default now; at most 72 h ahead.")
+
+    @extend_schema(
+        operation_id="routes_list",
+        parameters=[QuerySerializer],
+        responses={
+            200: inline_serializer("RouteList", fields={"results": RouteOutput(many=True)}),
+            400: VALIDATION,
+            429: THROTTLED,
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = driver_routes_list(driver=request.user.driver, **query.validated_data, now=timezone.now())
+        return Response({"results": [route_as_dict(option, in_time=in_time) for option, in_time in rows]})

@@ -23,6 +23,7 @@ from queues import answers as crossing_answers
 from queues.domain.partner import HISTORY_MAX_POINTS, HistoryWindowError, history_window
 from queues.selectors import accuracy
 from queues.selectors import partner as partner_reads
+from queues.selectors.forecast import forecast_as_dict, queue_forecast_get, route_as_dict, routes_list
 from queues.services import alerts
 
 router = Router()
@@ -156,6 +157,53 @@ class AccuracyOut(Schema):
 
 class AccuracyQuery(Schema):
     direction: str = Field(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])
+
+
+class ForecastOut(Schema):
+    crossing: str = Field(examples=["syrym-mashtakovo"])
+    direction: str = Field(examples=["KZ-RU"])
+    at: str = Field(description="The moment of joining the queue.", json_schema_extra=TIMESTAMP)
+    wait_minutes: int = Field(description="Expected wait of a truck joining at `at`.")
+    low_minutes: int = Field(description="Lower end of the 80% range.")
+    high_minutes: int = Field(description="Upper end of the 80% range.")
+    confidence: Literal["low", "medium", "high"] = Field(description="Falls with the horizon.")
+    computed_at: str = Field(description="When the estimate it starts from was computed.", json_schema_extra=TIMESTAMP)
+    open_at_join: bool | None = Field(
+        description="false in a planned closure or outside known opening hours; true inside known hours; null when "
+        "the hours are unknown (not known to be shut)."
+    )
+    quota_spent_at_join: bool | None = Field(description="The day's booking quota spent by then; null: no quota.")
+
+
+class ForecastQuery(Schema):
+    direction: str = Field(pattern=DIRECTION_PATTERN, examples=["KZ-RU"])
+    at: AwareDatetime | None = Field(None, description="When the truck joins; default now; at most 72 h ahead.")
+
+
+class RouteOut(Schema):
+    crossing: str
+    direction: str
+    distance_km: float = Field(description="Great-circle distance × the road factor (1.3).")
+    drive_minutes: int = Field(description="distance_km ÷ the truck speed (60 km/h).")
+    arrive_at: str = Field(json_schema_extra=TIMESTAMP)
+    wait_minutes: int | None = Field(description="Forecast wait on arrival; null: no published estimate.")
+    low_minutes: int | None
+    high_minutes: int | None
+    through_at: str | None = Field(description="arrive_at + wait_minutes.", json_schema_extra=TIMESTAMP)
+    through_at_latest: str | None = Field(description="arrive_at + high_minutes.", json_schema_extra=TIMESTAMP)
+    open_at_arrival: bool | None = Field(description="As the forecast's open_at_join.")
+    quota_spent_at_arrival: bool | None
+
+
+class RouteListOut(Schema):
+    results: list[RouteOut]
+
+
+class RouteQuery(Schema):
+    direction: str = Field(pattern=DIRECTION_PATTERN, examples=["RU-KZ"])
+    lat: float = Field(ge=-90, le=90, description="Where the truck is now.")
+    lon: float = Field(ge=-180, le=180)
+    depart_at: AwareDatetime | None = Field(None, description="Default now; at most 72 h ahead.")
 
 
 ERRORS_READ = {400: ProblemOut, 404: ProblemOut}
@@ -317,6 +365,46 @@ def get_accuracy(request: HttpRequest, response: HttpResponse, slug: str, params
     queue = partner_reads.partner_queue_get(slug=slug, direction=params.direction)
     data = accuracy.queue_accuracy_get(queue=queue, as_of=timezone.now())
     return _cacheable(request, response, data)
+
+
+@router.get(
+    "/crossings/{slug}/forecast",
+    response={200: ForecastOut, **ERRORS_READ},
+    operation_id="crossing_forecast_get",
+    summary="The forecast wait of a truck joining later",
+    description=(
+        "The wait of a truck that joins the queue at `at` (now to 72 hours ahead), with its 80% range: from the "
+        "current estimate, the day profile learned from the queue's history and the crossing's schedule (planned "
+        "closures, opening hours, the booking quota); the range grows with the horizon. 404 `insufficient_data` "
+        "where no estimate is published; 404 `not_found` for an unknown crossing; 400 `validation_error` for a "
+        "direction the crossing lacks or `at` outside now … now + 72 h."
+    ),
+    tags=["crossings"],
+)
+def get_forecast(request: HttpRequest, response: HttpResponse, slug: str, params: Query[ForecastQuery]):
+    result = queue_forecast_get(slug=slug, direction=params.direction, at=params.at, now=timezone.now())
+    return _cacheable(request, response, forecast_as_dict(result))
+
+
+@router.get(
+    "/routes",
+    response={200: RouteListOut, 400: ProblemOut},
+    operation_id="routes_list",
+    summary="Crossings ranked by when a truck would be through",
+    description=(
+        "The active crossings with a queue in `direction`, ranked by when a truck leaving the point at `depart_at` "
+        "(default now, at most 72 h ahead) is expected through: drive time is the great-circle distance × a road "
+        "factor (1.3) ÷ a truck speed (60 km/h), then the forecast wait for a truck joining on arrival, so a "
+        "crossing shut or with its quota spent then carries that in its wait. Crossings without a published "
+        "estimate come last, nearest first."
+    ),
+    tags=["crossings"],
+)
+def list_routes(request: HttpRequest, response: HttpResponse, params: Query[RouteQuery]):
+    options = routes_list(
+        direction=params.direction, lat=params.lat, lon=params.lon, depart_at=params.depart_at, now=timezone.now()
+    )
+    return _cacheable(request, response, {"results": [route_as_dict(option, with_in_time=False) for option in options]})
 
 
 # --- Alerts -----------------------------------------------------------------------------------------

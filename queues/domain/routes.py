@@ -37,6 +37,7 @@ class Candidate:
     direction: str
     lat: float
     lon: float
+    time_zone: str = "UTC"  # of the side the queue stands on
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class RouteOption:
     drive_minutes: int
     arrive_at: datetime
     forecast: Forecast | None  # None: no published estimate, or arrival past the forecast horizon
+    time_zone: str = "UTC"  # of the side the queue stands on
 
     @property
     def through_at(self) -> datetime | None:
@@ -95,6 +97,7 @@ def routes_rank(
                 drive_minutes=round(duration.total_seconds() / 60),
                 arrive_at=arrive_at,
                 forecast=forecast_at(candidate, arrive_at),
+                time_zone=candidate.time_zone,
             )
         )
     return sorted(
@@ -106,9 +109,3 @@ def routes_rank(
             option.crossing,
         ),
     )
-
-
-def exit_deadline(*, latest_exit_end: datetime | None) -> datetime | None:
-    """The moment a truck must be through to leave in time: the end of the latest exit day (the caller turns that
-    local day into a moment); kept as a function so the one reading lives in one place."""
-    return latest_exit_end

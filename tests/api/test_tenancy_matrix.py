@@ -145,6 +145,9 @@ MATRIX: dict[str, Row] = {
     # --- driver API: crossings, reports, visits ---
     "api/v1/crossings": Row(401, 200, 200, 401, 401),
     "api/v1/crossings/<slug:slug>": Row(401, 200, 200, 401, 401, path=lambda w: f"/api/v1/crossings/{w.slug}"),
+    "api/v1/crossings/<slug:slug>/forecast": Row(401, (200, 404), (200, 404), 401, 401,
+                                                 path=lambda w: f"/api/v1/crossings/{w.slug}/forecast?direction=KZ-RU"),
+    "api/v1/routes": Row(401, 200, 200, 401, 401, path="/api/v1/routes?direction=KZ-RU&lat=51&lon=51"),
     "api/v1/reports": Row(401, 200, 200, 401, 401, method="post", body={"reports": []}),
     "api/v1/visits": Row(401, 200, 200, 401, 401, leaks=lambda w: [w.objects["visit_marker"]]),
     # --- driver API: stays ---
@@ -165,6 +168,8 @@ MATRIX: dict[str, Row] = {
     "api/partner/v1/crossings/<slug>/estimate": Row(401, 401, 401, 401, 401, path=lambda w: w.partner("estimate")),
     "api/partner/v1/crossings/<slug>/history": Row(401, 401, 401, 401, 401, path=lambda w: w.partner("history")),
     "api/partner/v1/crossings/<slug>/accuracy": Row(401, 401, 401, 401, 401, path=lambda w: w.partner("accuracy")),
+    "api/partner/v1/crossings/<slug>/forecast": Row(401, 401, 401, 401, 401, path=lambda w: w.partner("forecast")),
+    "api/partner/v1/routes": Row(401, 401, 401, 401, 401, path="/api/partner/v1/routes?direction=KZ-RU&lat=51&lon=51"),
     "api/partner/v1/alerts": Row(401, 401, 401, 401, 401),
     "api/partner/v1/alerts/<alert_id>": Row(401, 401, 401, 401, 401, method="delete",
                                             path="/api/partner/v1/alerts/00000000-0000-0000-0000-000000000000"),
