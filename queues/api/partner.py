@@ -369,7 +369,7 @@ def get_accuracy(request: HttpRequest, response: HttpResponse, slug: str, params
 
 @router.get(
     "/crossings/{slug}/forecast",
-    response={200: ForecastOut, **ERRORS_READ},
+    response={200: ForecastOut, 304: None, **ERRORS_READ},
     operation_id="crossing_forecast_get",
     summary="The forecast wait of a truck joining later",
     description=(
@@ -388,7 +388,7 @@ def get_forecast(request: HttpRequest, response: HttpResponse, slug: str, params
 
 @router.get(
     "/routes",
-    response={200: RouteListOut, 400: ProblemOut},
+    response={200: RouteListOut, 304: None, 400: ProblemOut},
     operation_id="routes_list",
     summary="Crossings ranked by when a truck would be through",
     description=(
