@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-BENCHES = ["accuracy.py", "worlds.py", "ingest.py", "load.py"]
+BENCHES = ["accuracy.py", "worlds.py", "waitaware.py", "ingest.py", "load.py"]
 
 
 def main() -> int:

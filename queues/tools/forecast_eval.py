@@ -67,6 +67,20 @@ def current_estimate(payload: Mapping[str, Any], at: datetime) -> CurrentEstimat
     )
 
 
+RECENT = timedelta(hours=2)
+
+
+def recent_intervals(
+    estimates: Sequence[tuple[datetime, Mapping[str, Any]]], at: datetime
+) -> list[tuple[float, float, float]]:
+    """``(wait, low, high)`` of the published estimates within ``RECENT`` before ``at`` (the forecast's ``recent``)."""
+    return [
+        (item["wait_minutes"], item["low_minutes"], item["high_minutes"])
+        for moment, item in estimates
+        if at - RECENT <= moment < at
+    ]
+
+
 @dataclass
 class HorizonScore:
     """Errors per horizon (minutes) of the forecast and the three baselines, and the forecast's interval hits."""
@@ -97,11 +111,13 @@ def forecast_score(
     schedule = world_schedule(run.world)
     begin = run.world.start_at + FORECAST_WARM_UP
     history: list[tuple[datetime, float]] = []
+    published: list[tuple[datetime, Mapping[str, Any]]] = []
     origins: list[tuple[datetime, Mapping[str, Any]]] = []
     for line in lines:
         at = _parse(line["at"])
         if line["estimate"] is not None:
             history.append((at, line["estimate"]["wait_minutes"]))
+            published.append((at, line["estimate"]))
             if at >= begin and (at - run.world.start_at) % every == timedelta(0):
                 origins.append((at, line["estimate"]))
     last, median = chat_baselines(run.reports, [at for at, _ in origins])
@@ -110,7 +126,12 @@ def forecast_score(
     for position, (at, payload) in enumerate(origins):
         while index < len(history) and history[index][0] <= at:
             index += 1
-        inputs = ForecastInputs(estimate=current_estimate(payload, at), history=history[:index], schedule=schedule)
+        inputs = ForecastInputs(
+            estimate=current_estimate(payload, at),
+            history=history[:index],
+            schedule=schedule,
+            recent=recent_intervals(published[max(0, index - 12) : index], at),
+        )
         for hours in HORIZONS_HOURS:
             target = at + timedelta(hours=hours)
             true_wait = truth.get(target)

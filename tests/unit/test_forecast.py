@@ -18,6 +18,7 @@ from queues.domain.forecast import (
     QueueSchedule,
     day_end,
     forecast_wait,
+    join_margin,
     latest_join,
 )
 
@@ -113,9 +114,12 @@ def test_join_by_leaves_the_high_end_of_the_wait_before_the_deadline():
 
     plan = latest_join(forecaster, deadline=deadline, not_before=NOW)
 
+    # The high end of the wait and the margin on top of it (a fifth of it, at least an hour) fit before the deadline,
+    # and fifteen minutes later they would not.
+    needed = timedelta(minutes=plan.forecast.high_minutes) + join_margin(plan.forecast)
     assert plan.in_time
-    assert plan.join_by + timedelta(minutes=plan.forecast.high_minutes) <= deadline
-    assert deadline - plan.join_by < timedelta(minutes=plan.forecast.high_minutes) + timedelta(minutes=15)
+    assert plan.join_by + needed <= deadline
+    assert deadline - plan.join_by < needed + timedelta(minutes=15)
 
 
 def test_join_by_says_when_even_joining_now_is_too_late():
