@@ -41,6 +41,7 @@ HOURS = float(os.environ.get("WORLDS_HOURS", "120"))
 JOBS = int(os.environ.get("WORLDS_JOBS", "2"))
 EVERY = timedelta(minutes=15)
 TRUCKS = 30
+FORECAST_EVERY = timedelta(hours=3)
 
 
 def corridor_classes(seed: int) -> tuple[str, str, str]:
@@ -54,7 +55,7 @@ def run_world(job: tuple[str, int]):
     world_class, seed = job
     run = world_simulate(world_draw(world_class=world_class, seed=seed, hours=HOURS))
     lines = list(replay(run.reports, every=EVERY, spacing_m=run.spacing_m))
-    return world_class, seed, run, lines, forecast_score(run, lines)
+    return world_class, seed, run, lines, forecast_score(run, lines, every=FORECAST_EVERY)
 
 
 def _cell(value: float, pattern: str) -> str:
@@ -113,7 +114,7 @@ def main() -> int:
         f"Held-out seeds {', '.join(map(str, HELD_OUT_SEEDS))} of every world class, {HOURS:.0f} simulated hours "
         "each, replayed as `replay_reports` runs; the world's opening hours, quota and closures are given to the "
         "forecast as an operator would enter them (its slowdowns are not).\n\n"
-        f"#### Forecast by horizon (horizons {', '.join(map(str, HORIZONS_HOURS))} h; a forecast every hour after a "
+        f"#### Forecast by horizon (horizons {', '.join(map(str, HORIZONS_HOURS))} h; a forecast every 3 hours after a "
         "day of warm-up, all classes pooled)\n\n" + "\n".join(horizon_lines) + "\n\n"
         "#### Join-by advice followed\n\n"
         f"Corridors of three crossings per seed ({corridors}). {TRUCKS} trucks per crossing are told, at a random "

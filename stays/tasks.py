@@ -7,7 +7,7 @@ from datetime import date, datetime
 from celery import shared_task
 from django.utils import timezone
 
-from stays import selectors, services
+from stays import exit_plans, selectors, services
 
 DAILY_CHUNK_SIZE = 200
 
@@ -37,3 +37,19 @@ def driver_status_refresh(*, driver_id: int, **kwargs) -> None:
     """After a driver's events, regimes or checks change."""
     now = timezone.now()
     services.stay_statuses_refresh(driver_ids=[driver_id], on=None, as_of=now)
+
+
+@shared_task(name="stays.join_by_reminders", ignore_result=True, soft_time_limit=120, time_limit=180)
+def join_by_reminders(**kwargs) -> None:
+    """Beat entry point (hourly): one ``stays.join_by_reminders_chunk`` per chunk of driver ids."""
+    now = timezone.now().isoformat()
+    for driver_ids in selectors.driver_id_chunks(size=DAILY_CHUNK_SIZE):
+        join_by_reminders_chunk.delay(driver_ids=driver_ids, now=now)
+
+
+@shared_task(
+    name="stays.join_by_reminders_chunk", ignore_result=True, acks_late=True, soft_time_limit=300, time_limit=360
+)
+def join_by_reminders_chunk(*, driver_ids: list[int], now: str, **kwargs) -> None:
+    """Idempotent: a reminder is unique per driver, country and stay."""
+    exit_plans.join_by_reminders_send(driver_ids=driver_ids, now=datetime.fromisoformat(now))

@@ -163,6 +163,11 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 50},
     },
     "stay-daily-check": {"task": "stays.daily_check", "schedule": crontab(hour=2, minute=0)},
+    "join-by-reminders": {
+        "task": "stays.join_by_reminders",
+        "schedule": crontab(minute=7),
+        "options": {"expires": 3000},
+    },
     "one-time-codes-purge": {"task": "carriers.one_time_codes_purge", "schedule": timedelta(hours=6)},
     "auth-tokens-purge": {"task": "carriers.auth_tokens_purge", "schedule": timedelta(hours=6)},
 }

@@ -25,6 +25,7 @@ from queues.domain.forecast import (
     ForecastInputs,
     QueueSchedule,
     day_end,
+    latest_join,
 )
 from queues.domain.routes import Candidate, RouteOption, routes_rank
 from queues.models import Estimate, EstimatePoint, Queue
@@ -259,3 +260,93 @@ def route_as_dict(option: RouteOption, *, in_time: bool | None = None, with_in_t
     if with_in_time:
         item["in_time"] = in_time
     return item
+
+
+# --- Exit plans (join-by) --------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ExitPlanItem:
+    """The latest moment to join one exit queue and still be through by the end of the latest exit day."""
+
+    crossing: str
+    direction: str
+    join_by: datetime
+    wait_minutes: int  # forecast for a truck joining at join_by
+    high_minutes: int
+    in_time: bool  # False: even joining now is expected to be too late (join_by is then now)
+    time_zone: str  # of the side the queue stands on (the latest exit day is read there)
+    names: tuple[str, str, str] = ("", "", "")  # the crossing's name in English, Russian and Kazakh
+
+    def name_in(self, language: str) -> str:
+        """The crossing's name in ``language`` (en, ru, kk), else in English, else its slug."""
+        english, russian, kazakh = self.names
+        chosen = {"ru": russian, "kk": kazakh}.get(language, english)
+        return chosen or english or self.crossing
+
+
+def exit_plan_list(*, country: str, latest_exit: date, now: datetime) -> list[ExitPlanItem]:
+    """For each active crossing with a queue out of ``country`` and a published estimate, the latest moment to join
+    that queue and still be through by the end of ``latest_exit`` in the local time of that side (the queue stands
+    in the country being left), using the high end of the forecast for a truck joining then plus the join-by
+    margin. Earliest join-by first. Three queries."""
+    queues = list(
+        Queue.objects.filter(crossing__active=True, from_country=country)
+        .select_related("crossing", "estimate")
+        .order_by("crossing__slug", "to_country")
+    )
+    forecasters = queue_forecasters(queues, as_of=now)
+    items = []
+    for queue in queues:
+        forecaster = forecasters.get(queue.pk)
+        if forecaster is None:
+            continue
+        zone = queue_time_zone(queue)
+        advice = latest_join(forecaster, deadline=day_end(latest_exit, zone), not_before=now)
+        items.append(
+            ExitPlanItem(
+                crossing=queue.crossing.slug,
+                direction=queue.direction,
+                join_by=advice.join_by,
+                wait_minutes=advice.forecast.wait_minutes,
+                high_minutes=advice.forecast.high_minutes,
+                in_time=advice.in_time,
+                time_zone=zone,
+                names=(queue.crossing.name, queue.crossing.name_ru, queue.crossing.name_kk),
+            )
+        )
+    return sorted(items, key=lambda item: (item.join_by, item.crossing))
+
+
+def exit_plan_as_dict(item: ExitPlanItem) -> dict:
+    """One ``exit_plan`` entry of ``<stay status>``."""
+    return {
+        "crossing": item.crossing,
+        "direction": item.direction,
+        "join_by": iso(item.join_by),
+        "wait_minutes": item.wait_minutes,
+        "high_minutes": item.high_minutes,
+        "in_time": item.in_time,
+    }
+
+
+def exit_queue_days(*, country: str, exit_day: date, crossing: str | None, now: datetime) -> int | None:
+    """Days of stay the exit queue adds to a stay in ``country`` whose last day outside a queue is ``exit_day``:
+    a truck joining the queue at noon local time of that day, at the high end of the forecast, crosses that many
+    local days later. ``crossing``: that crossing's queue out of the country; None: every exit crossing, the best
+    of them. None when no exit queue in question has a published estimate."""
+    queues = Queue.objects.filter(crossing__active=True, from_country=country).select_related("crossing", "estimate")
+    if crossing is not None:
+        queues = queues.filter(crossing__slug=crossing)
+    queues = list(queues)
+    forecasters = queue_forecasters(queues, as_of=now)
+    best: int | None = None
+    for queue in queues:
+        forecaster = forecasters.get(queue.pk)
+        if forecaster is None:
+            continue
+        zone = queue_time_zone(queue)
+        join = max(now, day_end(exit_day, zone) - timedelta(hours=12))
+        forecast = forecaster.at(join, horizon=join - forecaster.inputs.estimate.computed_at + FORECAST_HORIZON)
+        through_day = local_date(forecast.through_at_latest, zone)
+        days = max(0, (through_day - local_date(join, zone)).days)
+        best = days if best is None else min(best, days)
+    return best

@@ -1,0 +1,163 @@
+"""Exit plans: when to join which exit queue to leave a country in time, for the driver and the dispatcher.
+
+A driver in a country under a stay limit must be through the exit queue by the end of their latest exit day (the
+queue stands in the country being left). ``queues.selectors.forecast.exit_plan_list`` gives, per exit crossing with
+a published estimate, the latest moment to join its queue; this module brings it to the driver's stays:
+
+- :func:`driver_exit_plans_list` (selector): the plans of a set of drivers, for the dispatcher board and the daily
+  reminder (one status per driver, one plan per country and latest exit day however many drivers share it);
+- :func:`join_by_reminders_send` (service): a notification to the driver ``JOIN_BY_REMINDER_HOURS`` before the
+  earliest join-by, once per stay, in the driver's language, pushed after commit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from carriers.models import Driver, Notification
+from carriers.push import notification_push
+from queues.selectors.forecast import ExitPlanItem, exit_plan_list
+from stays import domain, selectors
+
+logger = logging.getLogger(__name__)
+
+REMINDER_KIND = "join_by_reminder"
+
+
+@dataclass(frozen=True, slots=True)
+class DriverExitPlan:
+    """A driver in ``country`` under a stay limit, with the latest exit day and the exit plan (earliest join-by
+    first; empty when no exit queue has a published estimate)."""
+
+    driver_id: int
+    country: str
+    latest_exit: date
+    stay_start: date | None
+    plan: tuple[ExitPlanItem, ...]
+
+    @property
+    def earliest(self) -> ExitPlanItem | None:
+        return self.plan[0] if self.plan else None
+
+
+def _stay_start(events: Sequence[domain.Event], country: str, on: date) -> date | None:
+    stays, _problems = domain.stays_from_events(sorted(events, key=lambda event: event.on), on=on)
+    current = [stay for stay in stays if stay.country == country and stay.exit is None]
+    return current[-1].entry if current else None
+
+
+def driver_exit_plans_list(*, driver_ids: Sequence[int], now: datetime) -> list[DriverExitPlan]:
+    """The exit plans of the drivers among ``driver_ids`` who are in a country under a stay limit with a latest
+    exit day ahead, per country. A fixed number of queries for the statuses, and three per distinct (country,
+    latest exit) for the plans."""
+    on = now.date()
+    plans: dict[tuple[str, date], tuple[ExitPlanItem, ...]] = {}
+    result = []
+    for driver, status in selectors.stay_statuses_for_drivers(driver_ids=driver_ids, on=on):
+        for country in status.countries:
+            if getattr(country, "rule", None) is None or not country.in_country or country.latest_exit is None:
+                continue
+            key = (country.country, country.latest_exit)
+            if key not in plans:
+                plans[key] = tuple(exit_plan_list(country=key[0], latest_exit=key[1], now=now))
+            events = [domain.Event(country=str(e.country), kind=e.kind, on=e.date) for e in driver.live_events]
+            result.append(
+                DriverExitPlan(
+                    driver_id=driver.pk,
+                    country=country.country,
+                    latest_exit=country.latest_exit,
+                    stay_start=_stay_start(events, country.country, on),
+                    plan=plans[key],
+                )
+            )
+    return result
+
+
+def driver_exit_plan_get(*, driver: Driver, country: str, latest_exit: date, now: datetime) -> list[ExitPlanItem]:
+    """The exit plan of one driver in ``country`` with ``latest_exit`` (the ``exit_plan`` of ``GET /stays``)."""
+    return exit_plan_list(country=country, latest_exit=latest_exit, now=now)
+
+
+def _reminder_texts(item: ExitPlanItem, *, country: str, latest_exit: date, language: str) -> tuple[str, str]:
+    values = {
+        "crossing": item.name_in(language),
+        "time": local_join_by(item),
+        "country": countries.name(country) or country,
+        "date": latest_exit.isoformat(),
+        "hours": round(item.high_minutes / 60),
+    }
+    title = _("Join the queue at %(crossing)s by %(time)s") % values
+    body = (
+        _(
+            "To leave %(country)s by the end of %(date)s, join the exit queue at %(crossing)s by %(time)s (local "
+            "time): it may take up to %(hours)d hours."
+        )
+        % values
+    )
+    return title, body
+
+
+def local_join_by(item: ExitPlanItem) -> str:
+    """The join-by moment in the local time of the queue's side, as ``YYYY-MM-DD HH:MM``."""
+    from zoneinfo import ZoneInfo
+
+    return item.join_by.astimezone(ZoneInfo(item.time_zone)).strftime("%Y-%m-%d %H:%M")
+
+
+def join_by_reminders_send(*, driver_ids: Sequence[int], now: datetime) -> list[Notification]:
+    """Reminds each driver whose earliest join-by is within ``JOIN_BY_REMINDER_HOURS`` of ``now``: one notification
+    per stay (its ``dedupe_key`` names the driver, the country and the stay's entry day), in the driver's language,
+    pushed once the notification is committed. Returns the notifications created by this call."""
+    ahead = timedelta(hours=settings.JOIN_BY_REMINDER_HOURS)
+    created: list[Notification] = []
+    due = [
+        plan
+        for plan in driver_exit_plans_list(driver_ids=driver_ids, now=now)
+        if plan.earliest is not None and plan.earliest.join_by - ahead <= now
+    ]
+    by_id = Driver.objects.in_bulk([plan.driver_id for plan in due])
+    for plan in due:
+        driver = by_id[plan.driver_id]
+        item = plan.earliest
+        key = f"{REMINDER_KIND}:{driver.pk}:{plan.country}:{plan.stay_start or plan.latest_exit}"
+        with translation.override(driver.language or "ru"):
+            title, body = _reminder_texts(
+                item, country=plan.country, latest_exit=plan.latest_exit, language=driver.language or "ru"
+            )
+        fields = {
+            "audience": Notification.Audience.DRIVER,
+            "driver": driver,
+            "kind": REMINDER_KIND,
+            "level": "",
+            "title": title[:200],
+            "body": body,
+            "data": {
+                "country": plan.country,
+                "latest_exit": plan.latest_exit.isoformat(),
+                "crossing": item.crossing,
+                "direction": item.direction,
+                "join_by": item.join_by.isoformat(),
+                "local_join_by": local_join_by(item),
+                "high_minutes": item.high_minutes,
+                "in_time": item.in_time,
+            },
+        }
+        try:
+            with transaction.atomic():
+                notification, new = Notification.objects.get_or_create(dedupe_key=key, defaults=fields)
+                if new:
+                    transaction.on_commit(lambda sent=notification: notification_push(notification=sent))
+        except IntegrityError:  # another worker created it between the look-up and the insert
+            continue
+        if new:
+            created.append(notification)
+    return created

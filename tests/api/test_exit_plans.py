@@ -1,0 +1,77 @@
+"""Exit plans: the latest moment to join each exit queue of a country and still be through by the end of the latest
+exit day in that side's local time; and the days an exit queue adds to a planned stay."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+import time_machine
+
+from queues.domain.forecast import join_margin
+from queues.selectors.forecast import exit_plan_list, exit_queue_days
+from tests.partner_support import NOW, isolate_cache, publish_estimate, queue_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _frozen(settings):
+    isolate_cache(settings)
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def test_each_exit_queue_with_an_estimate_gets_its_join_by_earliest_first():
+    publish_estimate(queue_of("taskala-ozinki", "RU-KZ"), wait=600, computed_at=NOW)
+    publish_estimate(queue_of("syrym-mashtakovo", "RU-KZ"), wait=60, computed_at=NOW)
+    publish_estimate(queue_of("syrym-mashtakovo", "KZ-RU"), wait=60, computed_at=NOW)  # the way in: not an exit
+
+    plan = exit_plan_list(country="RU", latest_exit=date(2026, 11, 23), now=NOW)
+
+    assert [(item.crossing, item.direction) for item in plan] == [
+        ("taskala-ozinki", "RU-KZ"),
+        ("syrym-mashtakovo", "RU-KZ"),
+    ]
+    for item in plan:
+        # The end of 23 November where the queue stands: Saratov is UTC+4, Yekaterinburg UTC+5.
+        deadline = {"taskala-ozinki": datetime.fromisoformat("2026-11-23T20:00:00+00:00"),
+                    "syrym-mashtakovo": datetime.fromisoformat("2026-11-23T19:00:00+00:00")}[item.crossing]  # fmt: skip
+        needed = timedelta(minutes=item.high_minutes)
+        assert item.in_time
+        assert item.join_by + needed <= deadline
+        assert deadline - item.join_by - needed < timedelta(minutes=15) + max(timedelta(hours=1), 0.2 * needed)
+
+
+def test_with_no_estimate_at_any_exit_the_plan_is_empty():
+    assert exit_plan_list(country="RU", latest_exit=date(2026, 11, 23), now=NOW) == []
+
+
+def test_a_queue_too_long_for_the_time_left_says_join_now_and_not_in_time():
+    publish_estimate(queue_of("taskala-ozinki", "RU-KZ"), wait=900, computed_at=NOW)
+
+    (item,) = exit_plan_list(country="RU", latest_exit=date(2026, 11, 21), now=NOW)
+
+    assert item.join_by == NOW
+    assert not item.in_time
+
+
+def test_the_join_margin_is_a_fifth_of_the_high_end_and_at_least_an_hour():
+    from queues.domain.forecast import Forecast
+
+    def forecast(high):
+        return Forecast(NOW, high, high, high, "low", NOW, None, None)
+
+    assert join_margin(forecast(60)) == timedelta(hours=1)
+    assert join_margin(forecast(1000)) == timedelta(minutes=200)
+
+
+def test_an_exit_queue_of_hours_adds_no_day_and_one_of_a_day_adds_one():
+    publish_estimate(queue_of("taskala-ozinki", "RU-KZ"), wait=120, computed_at=NOW)
+    publish_estimate(queue_of("syrym-mashtakovo", "RU-KZ"), wait=1500, computed_at=NOW)
+
+    assert exit_queue_days(country="RU", exit_day=date(2026, 12, 1), crossing="taskala-ozinki", now=NOW) == 0
+    assert exit_queue_days(country="RU", exit_day=date(2026, 12, 1), crossing="syrym-mashtakovo", now=NOW) >= 1
+    # Every exit crossing: the best of them.
+    assert exit_queue_days(country="RU", exit_day=date(2026, 12, 1), crossing=None, now=NOW) == 0
+    assert exit_queue_days(country="RU", exit_day=date(2026, 12, 1), crossing="aksai-ilek", now=NOW) is None
