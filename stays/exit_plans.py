@@ -12,6 +12,7 @@ a published estimate, the latest moment to join its queue; this module brings it
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from django_countries import countries
 
 from carriers.models import Driver, Notification
 from carriers.push import notification_push
-from queues.selectors.forecast import ExitPlanItem, exit_plan_list
+from queues.selectors.forecast import ExitPlanItem, exit_plan_list, exit_queue_days
 from stays import domain, selectors
 
 logger = logging.getLogger(__name__)
@@ -161,3 +162,33 @@ def join_by_reminders_send(*, driver_ids: Sequence[int], now: datetime) -> list[
         if new:
             created.append(notification)
     return created
+
+
+def stay_exit_plans_get(*, status: domain.StayStatus, now: datetime) -> dict[str, list[ExitPlanItem]]:
+    """Per country of ``status`` where the driver is under a limit with a latest exit day, the exit plan (the
+    ``exit_plan`` of ``GET /stays``). Three queries per such country."""
+    plans = {}
+    for country in status.countries:
+        if getattr(country, "rule", None) is None or not country.in_country or country.latest_exit is None:
+            continue
+        plans[country.country] = exit_plan_list(country=country.country, latest_exit=country.latest_exit, now=now)
+    return plans
+
+
+def stay_plan_with_queue_get(
+    *, driver: Driver, country: str, entry: date, days: int, exit_crossing: str | None, now: datetime, as_of: date
+) -> tuple[domain.Plan, int]:
+    """The ``<plan>`` of a stay of ``days`` days entering on ``entry`` that ends in the exit queue of
+    ``exit_crossing`` (None: every exit crossing, the best of them), and the queue days counted: the stay judged is
+    ``days + queue_days`` long (the queue stands in the country being left); ``max_days`` is the longest stay before
+    the queue. No published estimate: no queue days."""
+    exit_day = entry + timedelta(days=days - 1)
+    queue_days = exit_queue_days(country=country, exit_day=exit_day, crossing=exit_crossing, now=now) or 0
+    plan = selectors.stay_plan_get(
+        driver=driver,
+        country=country,
+        entry=entry,
+        days=min(days + queue_days, domain.PLAN_MAX_DAYS),
+        as_of=as_of,
+    )
+    return dataclasses.replace(plan, days=days, max_days=max(0, plan.max_days - queue_days)), queue_days

@@ -17,7 +17,9 @@ from carriers.api.schema import UNAUTHENTICATED, VALIDATION, problem
 from core.openapi import CURSOR_PARAMETERS, page_of
 from core.pagination import CursorPagination
 from queues.models import Crossing
+from queues.selectors.forecast import exit_plan_as_dict
 from stays import domain, selectors, services
+from stays.exit_plans import stay_exit_plans_get, stay_plan_with_queue_get
 from stays.models import StayEvent
 
 NOT_FOUND = problem("not_found: no such object among the driver's own.")
@@ -97,6 +99,16 @@ class RegistrySerializer(serializers.Serializer):
     checked_on = serializers.DateField(allow_null=True)
 
 
+@extend_schema_serializer(component_name="ExitPlanItem")
+class ExitPlanSerializer(serializers.Serializer):
+    crossing = serializers.CharField()
+    direction = serializers.CharField(help_text="Out of the country, e.g. RU-KZ.")
+    join_by = serializers.DateTimeField(help_text="Join the queue by this moment (UTC).")
+    wait_minutes = serializers.IntegerField(help_text="Forecast wait of a truck joining at join_by.")
+    high_minutes = serializers.IntegerField(help_text="High end of its 80% range.")
+    in_time = serializers.BooleanField(help_text="false: even joining now is expected to be too late.")
+
+
 @extend_schema_serializer(component_name="StayCountryStatus")
 class StayCountrySerializer(serializers.Serializer):
     country = serializers.CharField()
@@ -137,6 +149,14 @@ class StayCountrySerializer(serializers.Serializer):
         "days_left_at_high_threshold, days_left_at_watch_threshold.",
     )
     registry = RegistrySerializer()
+    exit_plan = ExitPlanSerializer(
+        many=True,
+        required=False,
+        help_text="While in the country with a latest exit: per exit crossing with a published estimate, the latest "
+        "moment to join its queue and still be through by the end of the latest exit day (that side's local time), "
+        "from the high end of the forecast plus a margin; earliest first. The queue stands in the country being "
+        "left: its time counts as days there.",
+    )
 
 
 class StayStatusApi(APIView):
@@ -202,11 +222,16 @@ class StayStatusApi(APIView):
     def get(self, request):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        on = query.validated_data.get("on") or selectors.stay_driver_today(
-            driver=request.user.driver, at=timezone.now()
-        )
+        now = timezone.now()
+        today = selectors.stay_driver_today(driver=request.user.driver, at=now)
+        on = query.validated_data.get("on") or today
         result = selectors.stay_status_get(driver=request.user.driver, on=on)
-        return Response(self.OutputSerializer(result).data)
+        data = self.OutputSerializer(result).data
+        plans = stay_exit_plans_get(status=result, now=now) if on == today else {}
+        for item in data["countries"]:
+            if item["country"] in plans:
+                item["exit_plan"] = [exit_plan_as_dict(entry) for entry in plans[item["country"]]]
+        return Response(data)
 
 
 class StayEventListApi(APIView):
@@ -291,6 +316,19 @@ class StayPlanApi(APIView):
         country = CountryField(help_text="ISO 3166-1 alpha-2, e.g. RU.")
         entry = StayDateField(help_text="YYYY-MM-DD: the planned entry day (day 1 of the stay).")
         days = serializers.IntegerField(min_value=1, max_value=domain.PLAN_MAX_DAYS, help_text="1 to 365.")
+        exit_crossing = serializers.SlugField(
+            required=False,
+            help_text="The crossing the driver will leave by, or `all` (every exit crossing, the best of them): the "
+            "forecast time in its exit queue counts as days in the country (`queue_days`). The entry queue stands "
+            "in the country being left and never counts here.",
+        )
+
+        def validate_exit_crossing(self, slug):
+            if slug == "all":
+                return slug
+            if not Crossing.objects.filter(slug=slug, active=True).exists():
+                raise serializers.ValidationError(_("Unknown crossing."))
+            return slug
 
     @extend_schema_serializer(component_name="StayPlan")
     class OutputSerializer(serializers.Serializer):
@@ -311,6 +349,11 @@ class StayPlanApi(APIView):
             allow_null=True,
             help_text="Set when no rule applies on the entry day (then `allowed` is false): Kezek does not guess.",
         )
+        queue_days = serializers.IntegerField(
+            required=False,
+            help_text="With exit_crossing: the days of stay the exit queue adds (counted into `days` for `allowed`, "
+            "`max_days` is the stay before the queue); 0 when no exit queue asked about has a published estimate.",
+        )
 
     @extend_schema(
         operation_id="stays_plan",
@@ -327,9 +370,18 @@ class StayPlanApi(APIView):
     def get(self, request):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        result = selectors.stay_plan_get(
+        data = dict(query.validated_data)
+        exit_crossing = data.pop("exit_crossing", None)
+        now = timezone.now()
+        today = selectors.stay_driver_today(driver=request.user.driver, at=now)
+        if exit_crossing is None:
+            result = selectors.stay_plan_get(driver=request.user.driver, **data, as_of=today)
+            return Response(self.OutputSerializer(result).data)
+        result, queue_days = stay_plan_with_queue_get(
             driver=request.user.driver,
-            **query.validated_data,
-            as_of=selectors.stay_driver_today(driver=request.user.driver, at=timezone.now()),
+            **data,
+            exit_crossing=None if exit_crossing == "all" else exit_crossing,
+            now=now,
+            as_of=today,
         )
-        return Response(self.OutputSerializer(result).data)
+        return Response({**self.OutputSerializer(result).data, "queue_days": queue_days})
