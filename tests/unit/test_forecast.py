@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from queues.domain.forecast import (
@@ -131,6 +131,7 @@ def test_join_by_says_when_even_joining_now_is_too_late():
     assert not plan.in_time
 
 
+@settings(deadline=None)  # learning the profile takes milliseconds, more on a loaded machine
 @given(
     wait=st.integers(min_value=1, max_value=5000),
     spread=st.floats(min_value=1.0, max_value=4.0),
