@@ -17,6 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -50,33 +51,25 @@ class DriverExitPlan:
         return self.plan[0] if self.plan else None
 
 
-def _stay_start(events: Sequence[domain.Event], country: str, on: date) -> date | None:
-    stays, _problems = domain.stays_from_events(sorted(events, key=lambda event: event.on), on=on)
-    current = [stay for stay in stays if stay.country == country and stay.exit is None]
-    return current[-1].entry if current else None
-
-
 def driver_exit_plans_list(*, driver_ids: Sequence[int], now: datetime) -> list[DriverExitPlan]:
     """The exit plans of the drivers among ``driver_ids`` who are in a country under a stay limit with a latest
-    exit day ahead, per country. A fixed number of queries for the statuses, and three per distinct (country,
-    latest exit) for the plans."""
-    on = now.date()
+    exit day ahead, per country, each driver assessed on their own local today. A fixed number of queries for the
+    statuses, and three per distinct (country, latest exit) for the plans."""
     plans: dict[tuple[str, date], tuple[ExitPlanItem, ...]] = {}
     result = []
-    for driver, status in selectors.stay_statuses_for_drivers(driver_ids=driver_ids, on=on):
+    for driver, status in selectors.stay_statuses_for_drivers(driver_ids=driver_ids, on=None, at=now):
         for country in status.countries:
-            if getattr(country, "rule", None) is None or not country.in_country or country.latest_exit is None:
+            if country.rule is None or not country.in_country or country.latest_exit is None:
                 continue
             key = (country.country, country.latest_exit)
             if key not in plans:
                 plans[key] = tuple(exit_plan_list(country=key[0], latest_exit=key[1], now=now))
-            events = [domain.Event(country=str(e.country), kind=e.kind, on=e.date) for e in driver.live_events]
             result.append(
                 DriverExitPlan(
                     driver_id=driver.pk,
                     country=country.country,
                     latest_exit=country.latest_exit,
-                    stay_start=_stay_start(events, country.country, on),
+                    stay_start=country.stay_start,
                     plan=plans[key],
                 )
             )
@@ -129,6 +122,8 @@ def join_by_reminders_send(*, driver_ids: Sequence[int], now: datetime) -> list[
     for plan in due:
         driver = by_id[plan.driver_id]
         item = plan.earliest
+        if item is None:  # not due without a plan (filtered above)
+            continue
         key = f"{REMINDER_KIND}:{driver.pk}:{plan.country}:{plan.stay_start or plan.latest_exit}"
         with translation.override(driver.language or "ru"):
             title, body = _reminder_texts(
@@ -156,7 +151,7 @@ def join_by_reminders_send(*, driver_ids: Sequence[int], now: datetime) -> list[
             with transaction.atomic():
                 notification, new = Notification.objects.get_or_create(dedupe_key=key, defaults=fields)
                 if new:
-                    transaction.on_commit(lambda sent=notification: notification_push(notification=sent))
+                    transaction.on_commit(partial(notification_push, notification=notification))
         except IntegrityError:  # another worker created it between the look-up and the insert
             continue
         if new:
@@ -169,7 +164,7 @@ def stay_exit_plans_get(*, status: domain.StayStatus, now: datetime) -> dict[str
     ``exit_plan`` of ``GET /stays``). Three queries per such country."""
     plans = {}
     for country in status.countries:
-        if getattr(country, "rule", None) is None or not country.in_country or country.latest_exit is None:
+        if country.rule is None or not country.in_country or country.latest_exit is None:
             continue
         plans[country.country] = exit_plan_list(country=country.country, latest_exit=country.latest_exit, now=now)
     return plans

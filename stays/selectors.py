@@ -197,6 +197,6 @@ def stay_exit_limit_get(*, driver: Driver, country: str, on: date) -> tuple[bool
     """``(limited, latest_exit)``: whether the driver is in ``country`` on ``on`` under a stay limit, and the last
     day they may leave it (None while limited: the stay is already over the limit)."""
     status = stay_status_get(driver=driver, on=on).country(country)
-    if status is None or getattr(status, "rule", None) is None or not status.in_country:
+    if status is None or status.rule is None or not status.in_country:
         return False, None
     return True, status.latest_exit

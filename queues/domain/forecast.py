@@ -230,7 +230,9 @@ def _growth_sigma(model: _Model, hours: float) -> float:
 
 
 # --- The schedule ----------------------------------------------------------------------------------------------------
-def _shut_intervals(schedule: QueueSchedule, start: datetime, end: datetime, *, hours: bool) -> list[tuple]:
+def _shut_intervals(
+    schedule: QueueSchedule, start: datetime, end: datetime, *, hours: bool
+) -> list[tuple[datetime, datetime]]:
     """The times in [start, end) the border is shut: planned closures, and (with ``hours``) outside its hours."""
     shut = [(item.starts_at, item.ends_at) for item in schedule.closures]
     if hours and schedule.opening_hours is not None:

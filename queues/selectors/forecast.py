@@ -204,7 +204,7 @@ def driver_routes_list(
     origin, _destination = direction_parse(direction)
     home_zone = options[0].time_zone if options else "UTC"
     limited, latest_exit = stay_exit_limit_get(driver=driver, country=origin, on=local_date(now, home_zone))
-    rows = []
+    rows: list[tuple[RouteOption, bool | None]] = []
     for option in options:
         if not limited:
             rows.append((option, None))
@@ -333,10 +333,10 @@ def exit_queue_days(*, country: str, exit_day: date, crossing: str | None, now: 
     a truck joining the queue at noon local time of that day, at the high end of the forecast, crosses that many
     local days later. ``crossing``: that crossing's queue out of the country; None: every exit crossing, the best
     of them. None when no exit queue in question has a published estimate."""
-    queues = Queue.objects.filter(crossing__active=True, from_country=country).select_related("crossing", "estimate")
+    found = Queue.objects.filter(crossing__active=True, from_country=country).select_related("crossing", "estimate")
     if crossing is not None:
-        queues = queues.filter(crossing__slug=crossing)
-    queues = list(queues)
+        found = found.filter(crossing__slug=crossing)
+    queues = list(found)
     forecasters = queue_forecasters(queues, as_of=now)
     best: int | None = None
     for queue in queues:

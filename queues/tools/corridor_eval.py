@@ -173,9 +173,9 @@ def corridor_score(crossings: Sequence[CrossingRun], *, seed: int, trucks: int =
     for _ in range(trucks * len(crossings)):
         depart_at = start + timedelta(hours=round(rng.uniform(24, hours - 72)))
         distances = [rng.uniform(20, 300) for _ in crossings]
-        outcome = route_choose(crossings, distances_km=distances, depart_at=depart_at)
-        if outcome is not None:
-            routes.append(outcome)
+        route = route_choose(crossings, distances_km=distances, depart_at=depart_at)
+        if route is not None:
+            routes.append(route)
     return CorridorScore(join_by=join_by, routes=routes)
 
 

@@ -93,7 +93,10 @@ class HorizonScore:
 
     @classmethod
     def empty(cls) -> HorizonScore:
-        return cls(*({hours: [] for hours in HORIZONS_HOURS} for _ in range(5)))
+        def per_horizon() -> dict:
+            return {hours: [] for hours in HORIZONS_HOURS}
+
+        return cls(per_horizon(), per_horizon(), per_horizon(), per_horizon(), per_horizon())
 
     def add(self, other: HorizonScore) -> None:
         for name in ("forecast", "current", "chat_last", "chat_median", "hits"):
