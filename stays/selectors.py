@@ -117,11 +117,12 @@ def registry_state_get(*, driver: Driver) -> domain.RegistryState:
     return _registry_to_domain(list(latest))
 
 
-def stay_status_get(*, driver: Driver, on: date) -> domain.StayStatus:
-    """The contract's <stay status> for ``driver`` on ``on``."""
+def stay_status_get(*, driver: Driver, on: date, events: Sequence[StayEvent] | None = None) -> domain.StayStatus:
+    """The contract's <stay status> for ``driver`` on ``on``; ``events``: the driver's ``stay_events_list`` when
+    already read."""
     return domain.assess(
         driver=stay_driver_facts(driver=driver),
-        events=stay_domain_events(driver=driver),
+        events=stay_domain_events(driver=driver) if events is None else _events_to_domain(events),
         rules=stay_rules_list(),
         on=on,
         registry=registry_state_get(driver=driver),

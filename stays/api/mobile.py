@@ -223,9 +223,11 @@ class StayStatusApi(APIView):
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         now = timezone.now()
-        today = selectors.stay_driver_today(driver=request.user.driver, at=now)
+        driver = request.user.driver
+        events = list(selectors.stay_events_list(driver=driver))
+        today = selectors.stay_local_today(events=events, at=now)
         on = query.validated_data.get("on") or today
-        result = selectors.stay_status_get(driver=request.user.driver, on=on)
+        result = selectors.stay_status_get(driver=driver, on=on, events=events)
         data = self.OutputSerializer(result).data
         plans = stay_exit_plans_get(status=result, now=now) if on == today else {}
         for item in data["countries"]:
