@@ -52,7 +52,7 @@ class WebhookTarget:
 def webhook_target(url: str, *, resolve: bool = True) -> WebhookTarget:
     """The screened target of ``url``; raises :class:`UnsafeWebhookUrl` with a human reason.
 
-    https only (http too where ``WEBHOOK_ALLOW_PRIVATE_TARGETS`` is on, as in tests and development);
+    https only (http too where ``WEBHOOK_ALLOW_PRIVATE_TARGETS`` is on: in tests, or set on a development machine);
     no user:password; every address the host resolves to must be public unless private targets are allowed.
     """
     allow_private = _allow_private()
