@@ -32,3 +32,11 @@ loglevel = os.environ.get("GUNICORN_LOGLEVEL", "warning")
 proc_name = "kezek"
 # Workers' heartbeat files in memory: a slow disk never makes the master think a worker hung.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - gunicorn's documented advice
+
+
+def on_starting(server):
+    """What gunicorn refuses itself (a malformed request line or header, headers too large) is answered as
+    problem+json: installed in the master, so every worker it forks has it (core/gunicorn_errors.py)."""
+    from core import gunicorn_errors
+
+    gunicorn_errors.install()

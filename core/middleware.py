@@ -4,6 +4,7 @@ API security headers."""
 from __future__ import annotations
 
 import contextvars
+import io
 import json
 import logging
 import re
@@ -11,12 +12,20 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import TooManyFieldsSent
+from django.core.handlers.wsgi import LimitedStream
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from core.errors import DATABASE_UNAVAILABLE_ERRORS, database_unavailable_response, problem_response
 
 logger = logging.getLogger(__name__)
+
+try:  # what gunicorn raises while reading a broken chunked body (a bad chunk size, a missing terminator, EOF)
+    from gunicorn.http.errors import ParseException as _GunicornParseError
+
+    CHUNKED_READ_ERRORS: tuple[type[Exception], ...] = (_GunicornParseError, OSError, ValueError)
+except ImportError:  # pragma: no cover - gunicorn is a dependency; other servers raise these
+    CHUNKED_READ_ERRORS = (OSError, ValueError)
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -48,9 +57,12 @@ class RequestIdLogFilter(logging.Filter):
 
 
 class BodySizeLimitMiddleware:
-    """Refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE with 413 before anything reads it.
+    """Refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE with 413 before anything reads it, and reads a chunked body.
 
-    Django itself would answer an HTML 400 (and DRF's parsers read the stream without the check).
+    Django itself would answer an HTML 400 (and DRF's parsers read the stream without the check). A body sent with
+    ``Transfer-Encoding: chunked`` has no ``Content-Length``, and Django reads such a request's body as empty; when
+    the server has taken the chunking off (``wsgi.input_terminated``, as gunicorn does), the body is read here, up
+    to the limit, and given to Django with its length.
     """
 
     def __init__(self, get_response):
@@ -58,6 +70,10 @@ class BodySizeLimitMiddleware:
 
     def __call__(self, request):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if chunked_body_waiting(request.META):
+            refusal = _read_chunked_body(request, limit)
+            if refusal is not None:
+                return refusal
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
@@ -73,6 +89,37 @@ class BodySizeLimitMiddleware:
                     _("The request body is too large: at most %(limit)d bytes.") % {"limit": limit},
                 )
         return self.get_response(request)
+
+
+def chunked_body_waiting(environ: dict) -> bool:
+    """A body the server delivers de-chunked and unmeasured: ``Transfer-Encoding: chunked``, no ``Content-Length``."""
+    return (
+        "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        and not environ.get("CONTENT_LENGTH")
+        and bool(environ.get("wsgi.input_terminated"))
+    )
+
+
+def _read_chunked_body(request, limit: int | None):
+    """Reads a de-chunked body into memory (at most ``limit`` bytes) and hands it to Django as a measured body.
+
+    Returns the refusal instead when the body is over the limit (413) or its chunking is broken (400)."""
+    stream = request.META["wsgi.input"]
+    try:
+        data = stream.read() if limit is None else stream.read(limit + 1)
+    except CHUNKED_READ_ERRORS:
+        with translation.override(translation.get_language_from_request(request)):
+            return problem_response(400, "malformed_request", _("The chunked request body is malformed."))
+    if limit is not None and len(data) > limit:
+        with translation.override(translation.get_language_from_request(request)):
+            return problem_response(
+                413,
+                "payload_too_large",
+                _("The request body is too large: at most %(limit)d bytes.") % {"limit": limit},
+            )
+    request.META["CONTENT_LENGTH"] = str(len(data))
+    request._stream = LimitedStream(io.BytesIO(data), len(data))
+    return None
 
 
 class NulCharacterMiddleware:
