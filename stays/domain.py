@@ -8,7 +8,8 @@ status), so the answers cannot disagree. Its readings, each the conservative one
 - **One stay across a same-day exit and re-entry**: stays that overlap or touch on the same day (out and back in
   on one day, or moving within a zone) are one continuous stay, for the status and for a plan alike. A plan
   whose entry falls on a day the driver is still in the country (an open stay, or an exit on that very day)
-  continues that stay.
+  continues that stay. A plan entering after ``as_of`` while a stay is still open takes that stay to end on
+  ``as_of``: the driver leaves first (the plan says so in ``assumes_exit_on``).
 - **Each day by its own rule**: a day of stay D complies when the days of stay in the window of the rule in
   force on D, ending on D, do not exceed its limit (calendar year: 1 January to D; rolling: the ``window_days``
   days ending on D), and the continuous stay D belongs to, counted from its first day (across New Year and
@@ -189,6 +190,9 @@ class Plan:
     max_days: int
     earliest_entry: date | None  # None: no entry within the search horizon allows a stay that long
     rule_missing: str | None = None  # why no rule applies on the entry day (then never allowed)
+    # Still in the country on ``as_of`` and entering after it: the plan takes the current stay to end on this day
+    # (the driver leaves first); None when no open stay is assumed to end.
+    assumes_exit_on: date | None = None
 
 
 # --- Stays from events -----------------------------------------------------------------------------
@@ -409,11 +413,13 @@ class _Judge:
             day += timedelta(days=1)
         return None, ()
 
-    def longest_stay(self, *, stays: Sequence[Stay], entry: date, limit: int) -> int:
+    def longest_stay(self, *, stays: Sequence[Stay], entry: date, limit: int, as_of: date) -> int:
         """How many days from ``entry`` on (at most ``limit``) the driver may stay, present on each of them.
 
-        Days recorded before ``entry`` count; a stay that covers ``entry`` (still open, or left that very day)
-        goes on into this one; what is recorded from ``entry`` on is replaced by the hypothesis.
+        Days recorded before ``entry`` count; a stay that covers ``entry`` (still open on it, or left that very
+        day) goes on into this one; what is recorded from ``entry`` on is replaced by the hypothesis. A stay
+        still open on ``as_of`` (the date the history is known up to) ends on ``as_of`` at the latest when the
+        entry is after it: to enter later the driver must leave first, and nothing says they stay on.
         """
         if self.rule(entry) is None:
             return 0
@@ -423,17 +429,24 @@ class _Judge:
         for stay in stays:
             if stay.entry >= entry:
                 continue
-            covers = stay.exit is None or stay.exit >= entry
+            ends = assumed_exit(stay, as_of=as_of)
+            covers = ends >= entry
             if covers and stay.country == self.country:
                 began = min(began, stay.entry)
                 continue
-            end = entry - timedelta(days=1) if covers else stay.exit
-            timeline.append((stay.country, stay.entry.toordinal(), end.toordinal()))  # type: ignore[union-attr]
+            end = entry - timedelta(days=1) if covers else ends
+            timeline.append((stay.country, stay.entry.toordinal(), end.toordinal()))
         timeline.append((self.country, began.toordinal(), last.toordinal()))
         stop, _ = self.first_stop(timeline, began, last, vouch_from=entry)
         if stop is None:
             return limit
         return max(0, (stop - entry).days)
+
+
+def assumed_exit(stay: Stay, *, as_of: date) -> date:
+    """The last day of ``stay`` as a plan reads it: its exit, or for a stay still open, ``as_of`` (the driver is
+    taken to leave on the day the history is known up to; every later day of stay changes the answer)."""
+    return stay.exit if stay.exit is not None else max(as_of, stay.entry)
 
 
 def _timeline(stays: Iterable[Stay], *, open_until: date) -> list[Interval]:
@@ -523,7 +536,7 @@ def assess_country(
             latest_exit = horizon if stop is None else stop - timedelta(days=1)
         days_left = (latest_exit - on).days if latest_exit else 0
     else:
-        longest = judge.longest_stay(stays=stays, entry=on, limit=PLAN_MAX_DAYS)
+        longest = judge.longest_stay(stays=stays, entry=on, limit=PLAN_MAX_DAYS, as_of=on)
         days_left = max(0, longest - 1) if presence.stay_start(on) is not None else longest
 
     risk, reasons = _risk(
@@ -657,15 +670,20 @@ def plan(
     """The contract's <plan>: may the driver enter ``country`` on ``entry`` and stay ``days`` days
     (``entry`` is day 1, so the stay's last day is ``entry + days - 1``)?
 
-    History is what is recorded up to ``as_of``. A stay that covers ``entry`` (the driver is still in the country,
-    or leaves on that very day) goes on into the planned one: it is one continuous stay. ``max_days`` is the
+    History is what is recorded up to ``as_of``. A stay that covers ``entry`` (the driver is still in the country
+    on it, or leaves on that very day) goes on into the planned one: it is one continuous stay. A plan entering
+    after ``as_of`` while the driver is still in the country takes the current stay to end on ``as_of``: the driver
+    must leave to enter again, and the plan cannot know a later exit (``assumes_exit_on`` says so; each further
+    day in the country counts once it is spent, so a later answer may be stricter). Reading the open stay as
+    going on until the planned entry would make every future entry one endless stay, and no entry within two
+    years would ever be allowed. ``max_days`` is the
     longest stay allowed entering on ``entry`` (at most 365); ``earliest_entry`` the first date on or after
     ``entry`` from which ``days`` days are allowed, None when no date within two years allows it. With no rule on
     the entry day, ``rule_missing`` says why and the plan is not allowed.
     """
     stays, _ = stays_from_events(events, on=as_of)
     judge = _Judge(rules=rules, country=country, driver=driver)
-    max_days = judge.longest_stay(stays=stays, entry=entry, limit=PLAN_MAX_DAYS)
+    max_days = judge.longest_stay(stays=stays, entry=entry, limit=PLAN_MAX_DAYS, as_of=as_of)
     earliest: date | None = None
     if max_days >= days:
         earliest = entry
@@ -674,7 +692,7 @@ def plan(
     else:
         for offset in range(1, SEARCH_HORIZON_DAYS + 1):
             candidate = entry + timedelta(days=offset)
-            if judge.longest_stay(stays=stays, entry=candidate, limit=days) >= days:
+            if judge.longest_stay(stays=stays, entry=candidate, limit=days, as_of=as_of) >= days:
                 earliest = candidate
                 break
     return Plan(
@@ -685,4 +703,7 @@ def plan(
         max_days=max_days,
         earliest_entry=earliest,
         rule_missing=rule_missing_reason(rules=rules, country=country, driver=driver, day=entry),
+        assumes_exit_on=as_of
+        if entry > as_of and any(s.country == country and s.exit is None for s in stays)
+        else None,
     )

@@ -356,6 +356,11 @@ class StayPlanApi(APIView):
             help_text="With exit_crossing: the days of stay the exit queue adds (counted into `days` for `allowed`, "
             "`max_days` is the stay before the queue); 0 when no exit queue asked about has a published estimate.",
         )
+        assumes_exit_on = serializers.DateField(
+            allow_null=True,
+            help_text="Set when you are still in the country and the entry is after today: the answer assumes you "
+            "leave today. Every further day you stay counts, so ask again after you leave.",
+        )
 
     @extend_schema(
         operation_id="stays_plan",
@@ -363,7 +368,9 @@ class StayPlanApi(APIView):
         description=(
             "The entry day is day 1. If you are still in the country on the entry day (or leave and come back that "
             "same day), the plan goes on with your current stay: it is one stay, and its days and caps count. "
-            "Record your exit first to plan the next trip. Every day of the stay is judged by the rule in force on "
+            "A plan for a later entry made while you are still in the country assumes you leave today "
+            "(`assumes_exit_on`): each further day you stay counts, so ask again after you leave. "
+            "Every day of the stay is judged by the rule in force on "
             "it. With no rule for you on the entry day the answer is never `allowed` (see `rule_missing`)."
         ),
         parameters=[QuerySerializer],

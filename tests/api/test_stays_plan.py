@@ -39,7 +39,22 @@ def test_a_stay_within_the_days_left_is_allowed(driver_client):
         "max_days": 30,
         "earliest_entry": "2025-06-10",
         "rule_missing": None,
+        "assumes_exit_on": None,
     }
+
+
+def test_a_driver_still_in_the_country_planning_a_later_entry_is_told_the_plan_assumes_leaving_today(
+    driver, driver_client
+):
+    with time_machine.travel("2026-01-20T10:00:00Z", tick=False):
+        services.stay_event_record(
+            driver=driver, country="RU", kind="entry", date=date(2025, 11, 1), crossing=None, source="driver",
+            actor=None, as_of=timezone.now(),
+        )  # fmt: skip
+        body = driver_client.get(URL, {"country": "RU", "entry": "2026-03-01", "days": 30}).json()
+
+    assert (body["allowed"], body["max_days"], body["earliest_entry"]) == (True, 70, "2026-03-01")
+    assert body["assumes_exit_on"] == "2026-01-20"
 
 
 @pytest.mark.usefixtures("sixty_days_in_russia")

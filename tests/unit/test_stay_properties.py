@@ -112,3 +112,24 @@ def test_adding_an_entry_never_lowers_days_used(history, later):
 
     if not event_sequence_problems(existing=events, new=entry, today=on):
         assert after >= before
+
+
+@settings(max_examples=60, deadline=None)
+@given(histories(max_stays=4), st.integers(1, 120), st.integers(1, 90))
+def test_a_plan_after_today_while_in_the_country_is_the_plan_after_leaving_today(history, entry_offset, days):
+    """Still in the country on ``as_of``: a plan entering later reads the current stay as ending on ``as_of``, so
+    it answers exactly as if the exit were recorded that day, and a stay the rules allow at all is found."""
+    events, on = history
+    if not events or events[-1].kind != "entry":
+        events = [*events, Event(country="RU", kind="entry", on=on)]
+    entry = on + timedelta(days=entry_offset)
+    left = [*events, Event(country="RU", kind="exit", on=on)]
+
+    def answer(history):
+        result = plan(country="RU", entry=entry, days=days, driver=KAZAKH, events=history, rules=SEEDED, as_of=on)
+        return result.allowed, result.max_days, result.earliest_entry
+
+    staying = plan(country="RU", entry=entry, days=days, driver=KAZAKH, events=events, rules=SEEDED, as_of=on)
+    assert answer(events) == answer(left)
+    assert staying.assumes_exit_on == on
+    assert staying.earliest_entry is not None  # at most 90 days: some entry within two years allows it

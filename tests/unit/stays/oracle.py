@@ -11,7 +11,9 @@ The readings it implements, in DOMAIN.md's words:
   including days before the rule took effect;
 - rolling rule of N days: on day D the days of stay in [D - (N - 1), D] must not exceed the limit;
 - a stay that broke a limit stays unlawful until the driver leaves (1 January or a new rule does not cure it);
-- a day without a rule the product knows is never vouched for when looking ahead.
+- a day without a rule the product knows is never vouched for when looking ahead;
+- a plan is made on a date (``as_of``) and knows the days up to it: a driver still in the country then and
+  planning to enter later is taken to leave on that date (the days they go on staying are not known yet).
 """
 
 from __future__ import annotations
@@ -136,14 +138,19 @@ def first_unvouched(calendar: Calendar, laws, person: Person, host: str, first: 
 
 
 def calendar_for_trip(events, host: str, as_of: date, entry: date, days: int) -> Calendar:
-    """Recorded days before ``entry``, then ``days`` days from ``entry`` on; a stay that covers ``entry`` (it is
-    still open, or it ends on ``entry``) goes on into the trip."""
+    """Recorded days before ``entry``, then ``days`` days from ``entry`` on.
+
+    What is known ends on ``as_of``: a stay still open then is there until ``as_of`` and no longer (to enter
+    again on a later day the driver has to leave first). A stay that is there on ``entry`` (entered before it and
+    not left before it) goes on into the trip."""
     calendar = Calendar()
     began = entry
     for first, last in recorded_stays(events, host, as_of):
+        if last is None:
+            last = as_of
         if first >= entry:
             continue
-        if last is None or last >= entry:
+        if last >= entry:
             began = first
             last = entry - ONE_DAY
         calendar.add(first, last, first)

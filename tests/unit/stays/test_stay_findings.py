@@ -50,6 +50,60 @@ def test_a_plan_from_today_while_in_the_country_continues_the_current_stay():
     assert today.replace(day=20 + result.max_days - 1) == now.latest_exit
 
 
+def test_a_plan_entering_after_today_while_still_in_the_country_assumes_the_driver_leaves_today():
+    # In Russia since 1 November, still there on 20 January: 20 days of 2026 are spent.
+    events = stay("RU", date(2025, 11, 1))
+    today = date(2026, 1, 20)
+
+    result = plan(
+        country="RU", entry=date(2026, 3, 1), days=30, driver=KAZAKH, events=events, rules=SEEDED, as_of=today
+    )  # fmt: skip
+
+    # Leaving on 20 January and entering on 1 March is a new stay: 90 − 20 = 70 days are left in 2026.
+    assert (result.allowed, result.max_days, result.earliest_entry) == (True, 70, date(2026, 3, 1))
+    assert result.assumes_exit_on == today
+
+
+def test_the_earliest_entry_is_found_for_a_driver_still_in_the_country():
+    events = stay("RU", date(2025, 11, 1))
+
+    result = plan(
+        country="RU", entry=date(2026, 3, 1), days=80, driver=KAZAKH, events=events, rules=SEEDED,
+        as_of=date(2026, 1, 20),
+    )  # fmt: skip
+
+    # 80 days do not fit in what is left of 2026 (70); entering on 23 October spends 70 days in 2026
+    # (23 October to 31 December) and 10 in 2027.
+    assert (result.allowed, result.max_days) == (False, 70)
+    assert result.earliest_entry == date(2026, 10, 23)
+
+
+def test_a_plan_while_still_in_the_country_answers_as_if_the_exit_were_recorded_today():
+    open_stay = stay("RU", date(2025, 11, 1))
+    left_today = stay("RU", date(2025, 11, 1), date(2026, 1, 20))
+
+    def answer(events):
+        result = plan(
+            country="RU", entry=date(2026, 1, 21), days=30, driver=KAZAKH, events=events, rules=SEEDED,
+            as_of=date(2026, 1, 20),
+        )  # fmt: skip
+        return result.allowed, result.max_days, result.earliest_entry
+
+    # Out today, back tomorrow: a new stay (a night away), 70 days left in 2026.
+    assert answer(open_stay) == answer(left_today) == (True, 70, date(2026, 1, 21))
+
+
+def test_a_plan_entering_today_while_in_the_country_assumes_no_exit():
+    events = stay("RU", date(2025, 11, 1))
+
+    result = plan(
+        country="RU", entry=date(2026, 1, 20), days=5, driver=KAZAKH, events=events, rules=SEEDED,
+        as_of=date(2026, 1, 20),
+    )  # fmt: skip
+
+    assert (result.allowed, result.max_days, result.assumes_exit_on) == (True, 10, None)
+
+
 # --- 2. An overstay lasts until the driver leaves ---------------------------------------------------
 def test_new_year_does_not_cure_an_overstay():
     # 60 days early in 2025, back on 1 December: day 91 of the year is 31 December.

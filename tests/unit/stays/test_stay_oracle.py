@@ -137,3 +137,60 @@ def test_every_plan_answer_agrees_with_the_day_by_day_reading(person, events, of
     answer = {"allowed": result.allowed, "max_days": result.max_days, "earliest_entry": result.earliest_entry}
     expected = oracle.plan(events, LAWS, person, host, as_of, entry, days)
     assert answer == expected, f"{person=} {events=} {host=} {as_of=} {entry=} {days=}"
+
+
+@st.composite
+def regime_ends(draw):
+    """A driver of the Russian visa-free group holding the ruID regime, a stay in Russia entered while it is held
+    and running over its last day (or still open), an earlier stay or not, and a date around that last day: the
+    case where the look-ahead must stop at the regime's end. Random histories rarely produce it."""
+    regime_last = date(2025, 3, 1) + timedelta(days=draw(st.integers(0, 700)))
+    regime_first = regime_last - timedelta(days=draw(st.integers(20, 400)))
+    person = oracle.Person(draw(st.sampled_from(["KZ", "KG", "UZ"])), (("ruID", regime_first, regime_last),))
+    entry = regime_last - timedelta(days=draw(st.integers(0, 170)))
+    events = []
+    if draw(st.booleans()):
+        earlier_exit = entry - timedelta(days=draw(st.sampled_from([0, 1, 5, 30, 90])))
+        earlier_entry = earlier_exit - timedelta(days=draw(st.integers(0, 100)))
+        events += [("RU", "entry", earlier_entry), ("RU", "exit", earlier_exit)]
+    events.append(("RU", "entry", entry))
+    if draw(st.booleans()):
+        events.append(("RU", "exit", regime_last + timedelta(days=draw(st.integers(-5, 60)))))
+    on = max(entry, regime_last + timedelta(days=draw(st.integers(-40, 8))))
+    return person, events, on
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(regime_ends())
+def test_status_agrees_when_a_regime_ends_during_the_stay(case):
+    person, events, on = case
+    domain_events, facts = domain_view(events, person)
+
+    result = domain.assess_country(
+        country="RU",
+        driver=facts,
+        events=domain_events,
+        rules=RULES,
+        on=on,
+        registry=domain.RegistryState(),
+        thresholds=domain.Thresholds(),
+    )
+
+    expected = oracle.status(events, LAWS, person, "RU", on)
+    assert status_fields(result) == expected, f"{person=} {events=} {on=}"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(regime_ends(), st.integers(-10, 60), st.integers(1, 120))
+def test_plans_agree_when_a_regime_ends_during_the_stay(case, offset, days):
+    person, events, on = case
+    entry = on + timedelta(days=offset)
+    domain_events, facts = domain_view(events, person)
+
+    result = domain.plan(
+        country="RU", entry=entry, days=days, driver=facts, events=domain_events, rules=RULES, as_of=on
+    )
+
+    answer = {"allowed": result.allowed, "max_days": result.max_days, "earliest_entry": result.earliest_entry}
+    expected = oracle.plan(events, LAWS, person, "RU", on, entry, days)
+    assert answer == expected, f"{person=} {events=} {on=} {entry=} {days=}"
