@@ -97,10 +97,22 @@ def test_registry_checks_and_regimes_are_listed_readably(dispatcher_client, kaza
 
 
 def test_inline_plan_while_in_the_country_goes_on_with_the_current_stay(dispatcher_client, kazakh_driver):
+    result = page(dispatcher_client, kazakh_driver, "?plan_country=RU&plan_entry=2026-06-01&plan_days=40")
+
+    # In Russia since 2 May, 61 days of 2026 used by today: entering today goes on with that stay (29 more days).
+    plan = result.context["driver_page"]["plan"]["result"]
+    assert (plan.allowed, plan.max_days, plan.assumes_exit_on) == (False, 30, None)
+
+
+def test_inline_plan_for_a_later_entry_while_in_the_country_assumes_the_driver_leaves_today(
+    dispatcher_client, kazakh_driver
+):
     result = page(dispatcher_client, kazakh_driver, "?plan_country=RU&plan_entry=2026-07-10&plan_days=20")
 
-    # In Russia since 2 May with no exit recorded: by 10 July the 90 days of 2026 are long used.
-    assert result.context["driver_page"]["plan"]["result"].allowed is False
+    # Leaving today (1 June) after 61 days of 2026 leaves 29 days for a new stay on 10 July.
+    plan = result.context["driver_page"]["plan"]["result"]
+    assert (plan.allowed, plan.max_days, plan.assumes_exit_on) == (True, 29, date(2026, 6, 1))
+    assert "this answer assumes they leave on 2026-06-01" in result.content.decode()
 
 
 def test_inline_plan_says_allowed_or_the_earliest_entry(dispatcher_client, kazakh_driver):
