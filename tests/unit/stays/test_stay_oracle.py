@@ -155,7 +155,7 @@ def regime_ends(draw):
         events += [("RU", "entry", earlier_entry), ("RU", "exit", earlier_exit)]
     events.append(("RU", "entry", entry))
     if draw(st.booleans()):
-        events.append(("RU", "exit", regime_last + timedelta(days=draw(st.integers(-5, 60)))))
+        events.append(("RU", "exit", max(entry, regime_last + timedelta(days=draw(st.integers(-5, 60))))))
     on = max(entry, regime_last + timedelta(days=draw(st.integers(-40, 8))))
     return person, events, on
 
