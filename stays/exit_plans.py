@@ -22,17 +22,15 @@ from functools import partial
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import translation
-from django.utils.translation import gettext as _
-from django_countries import countries
 
 from carriers.models import Driver, Notification
 from carriers.push import notification_push
 from queues.selectors.forecast import ExitPlanItem, exit_plan_list, exit_queue_days
-from stays import domain, selectors
+from stays import domain, notices, selectors
 
 logger = logging.getLogger(__name__)
 
-REMINDER_KIND = "join_by_reminder"
+REMINDER_KIND = notices.JOIN_BY_REMINDER
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,25 +79,6 @@ def driver_exit_plan_get(*, driver: Driver, country: str, latest_exit: date, now
     return exit_plan_list(country=country, latest_exit=latest_exit, now=now)
 
 
-def _reminder_texts(item: ExitPlanItem, *, country: str, latest_exit: date, language: str) -> tuple[str, str]:
-    values = {
-        "crossing": item.name_in(language),
-        "time": local_join_by(item),
-        "country": countries.name(country) or country,
-        "date": latest_exit.isoformat(),
-        "hours": round(item.high_minutes / 60),
-    }
-    title = _("Join the queue at %(crossing)s by %(time)s") % values
-    body = (
-        _(
-            "To leave %(country)s by the end of %(date)s, join the exit queue at %(crossing)s by %(time)s (local "
-            "time): it may take up to %(hours)d hours."
-        )
-        % values
-    )
-    return title, body
-
-
 def local_join_by(item: ExitPlanItem) -> str:
     """The join-by moment in the local time of the queue's side, as ``YYYY-MM-DD HH:MM``."""
     from zoneinfo import ZoneInfo
@@ -125,27 +104,32 @@ def join_by_reminders_send(*, driver_ids: Sequence[int], now: datetime) -> list[
         if item is None:  # not due without a plan (filtered above)
             continue
         key = f"{REMINDER_KIND}:{driver.pk}:{plan.country}:{plan.stay_start or plan.latest_exit}"
-        with translation.override(driver.language or "ru"):
-            title, body = _reminder_texts(
-                item, country=plan.country, latest_exit=plan.latest_exit, language=driver.language or "ru"
-            )
+        data = {
+            "country": plan.country,
+            "latest_exit": plan.latest_exit.isoformat(),
+            "crossing": item.crossing,
+            "crossing_names": dict(zip(("en", "ru", "kk"), item.names, strict=True)),
+            "direction": item.direction,
+            "join_by": item.join_by.isoformat(),
+            "local_join_by": local_join_by(item),
+            "high_minutes": item.high_minutes,
+            "in_time": item.in_time,
+        }
+        # Stored in the driver's language for the push; the app renders it again from ``data`` in the reader's.
+        language = driver.language or "ru"
+        with translation.override(language):
+            texts = notices.join_by_texts(data, language=language)
+        if texts is None:  # pragma: no cover - the data above is always complete
+            continue
+        title, body = texts
         fields = {
             "audience": Notification.Audience.DRIVER,
             "driver": driver,
-            "kind": REMINDER_KIND,
+            "kind": notices.JOIN_BY_REMINDER,
             "level": "",
             "title": title[:200],
             "body": body,
-            "data": {
-                "country": plan.country,
-                "latest_exit": plan.latest_exit.isoformat(),
-                "crossing": item.crossing,
-                "direction": item.direction,
-                "join_by": item.join_by.isoformat(),
-                "local_join_by": local_join_by(item),
-                "high_minutes": item.high_minutes,
-                "in_time": item.in_time,
-            },
+            "data": data,
         }
         try:
             with transaction.atomic():

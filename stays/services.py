@@ -19,7 +19,7 @@ from core.errors import ValidationFailed
 from core.tasks import task_send_on_commit
 from queues.catalogue import crossing_local_date
 from queues.models import Crossing
-from stays import domain, selectors
+from stays import domain, notices, selectors
 from stays.models import DriverRegime, RegistryCheck, StayEvent, StayEventAudit, StayStatusSnapshot
 
 logger = logging.getLogger(__name__)
@@ -248,12 +248,6 @@ def _recording_carrier_id(*, driver: Driver, user) -> int | None:
 
 
 # --- Snapshots and risk notifications -------------------------------------------------------------
-_TITLES = {
-    "watch": gettext_lazy("%(days)d days left in %(country)s"),
-    "high": gettext_lazy("Only %(days)d days left in %(country)s"),
-    "overstay": gettext_lazy("Stay limit exceeded in %(country)s by %(overstay)d days"),
-    "listed": gettext_lazy("Listed on the registry of controlled persons (%(country)s)"),
-}
 _DISPATCHER_TITLES = {
     "watch": gettext_lazy("%(driver)s: %(days)d days left in %(country)s"),
     "high": gettext_lazy("%(driver)s: only %(days)d days left in %(country)s"),
@@ -262,21 +256,20 @@ _DISPATCHER_TITLES = {
 }
 
 
-def _notification_texts(status: domain.CountryStatus, *, driver: Driver, dispatcher: bool) -> tuple[str, str]:
+def _dispatcher_texts(status: domain.CountryStatus, *, driver: Driver) -> tuple[str, str]:
     values = {
         "days": status.days_left,
         "country": countries.name(status.country) or status.country,
         "overstay": status.overstay_days,
         "driver": str(driver),
-        "date": status.latest_exit.isoformat() if status.latest_exit else "",
     }
-    title = str((_DISPATCHER_TITLES if dispatcher else _TITLES)[status.risk]) % values
+    title = str(_DISPATCHER_TITLES[status.risk]) % values
     if status.risk == "listed":
         body = _("A registry check found this record. Contact the migration authorities before travelling.")
     elif status.risk == "overstay":
         body = _("Leave the country now: an overstay can lead to listing on the registry.")
     elif status.latest_exit:
-        body = _("Leave by %(date)s to stay within the limit.") % values
+        body = _("Leave by %(date)s to stay within the limit.") % {"date": status.latest_exit.isoformat()}
     else:
         body = _("Plan the next trips with the days left in mind.")
     return title, body
@@ -286,26 +279,30 @@ def _notify(
     *, key: str, audience: str, driver: Driver, status: domain.CountryStatus, language: str, on: date
 ) -> Notification | None:
     """Creates the notification once per ``key`` (unique); None when it already exists."""
+    data = {
+        "driver_id": driver.pk,
+        "country": status.country,
+        "risk": status.risk,
+        "risk_reasons": list(status.risk_reasons),
+        "days_left": status.days_left,
+        "overstay_days": status.overstay_days,
+        "latest_exit": status.latest_exit.isoformat() if status.latest_exit else None,
+        "on": on.isoformat(),
+    }
     with translation.override(language):
-        title, body = _notification_texts(status, driver=driver, dispatcher=audience == "dispatcher")
+        if audience == "dispatcher":
+            title, body = _dispatcher_texts(status, driver=driver)
+        else:  # the app renders it again from ``data`` in the reader's language (stays.notices)
+            title, body = notices.stay_risk_texts(data) or ("", "")
     fields = {
         "audience": audience,
         "driver": driver if audience == Notification.Audience.DRIVER else None,
         "carrier": driver.carrier if audience == Notification.Audience.DISPATCHER else None,
-        "kind": "stay_risk",
+        "kind": notices.STAY_RISK,
         "level": status.risk,
         "title": title[:200],
         "body": body,
-        "data": {
-            "driver_id": driver.pk,
-            "country": status.country,
-            "risk": status.risk,
-            "risk_reasons": list(status.risk_reasons),
-            "days_left": status.days_left,
-            "overstay_days": status.overstay_days,
-            "latest_exit": status.latest_exit.isoformat() if status.latest_exit else None,
-            "on": on.isoformat(),
-        },
+        "data": data,
     }
     try:
         with transaction.atomic():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -18,6 +18,7 @@ from carriers.api.throttles import OtpIpThrottle, OtpPhoneThrottle, TokenIpThrot
 from carriers.models import Driver, Language
 from core.openapi import CURSOR_PARAMETERS, page_of
 from core.pagination import CursorPagination
+from stays.notices import notice_texts
 
 
 class PhoneField(serializers.CharField):
@@ -253,25 +254,44 @@ class NotificationOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField(help_text="e.g. stay_risk.")
     level = serializers.CharField(help_text="For stay_risk: watch, high, overstay or listed.")
-    title = serializers.CharField()
+    title = serializers.CharField(help_text="In the reader's language (see the list).")
     body = serializers.CharField()
-    data = serializers.DictField()
+    data = serializers.DictField(help_text="The facts the notice is written from (per kind).")
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
+
+    def to_representation(self, instance):
+        """Stay alerts and join-by reminders are written again from their ``data`` in the reader's language: the
+        request's Accept-Language, else the driver's own; other kinds (and unreadable facts) as stored."""
+        data = super().to_representation(instance)
+        language = self.context.get("language")
+        if language:
+            with translation.override(language):
+                texts = notice_texts(kind=instance.kind, data=instance.data)
+            if texts is not None:
+                data["title"], data["body"] = texts
+        return data
+
+
+def _reader_language(request) -> str:
+    return _client_language(request) or request.user.driver.language or "ru"
 
 
 class NotificationListApi(APIView):
     @extend_schema(
         operation_id="notifications_list",
         summary="The driver's notifications, newest first",
-        description="Written in the driver's language at the time they were created.",
+        description="Stay alerts (`stay_risk`) and join-by reminders (`join_by_reminder`) are written from their "
+        "`data` in the language of Accept-Language, else the driver's `language`; other kinds are shown as written "
+        "when they were created, in the driver's language then.",
         parameters=CURSOR_PARAMETERS,
         responses={200: page_of(NotificationOutputSerializer, "NotificationPage"), 401: UNAUTHENTICATED},
     )
     def get(self, request):
         paginator = CursorPagination()
         page = paginator.paginate_queryset(selectors.notification_list(driver=request.user.driver), request, view=self)
-        return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True).data)
+        context = {"language": _reader_language(request)}
+        return paginator.get_paginated_response(NotificationOutputSerializer(page, many=True, context=context).data)
 
 
 class NotificationReadApi(APIView):
@@ -289,7 +309,9 @@ class NotificationReadApi(APIView):
         notification = services.notification_mark_read(
             driver=request.user.driver, notification_id=notification_id, as_of=timezone.now()
         )
-        return Response(NotificationOutputSerializer(notification).data)
+        return Response(
+            NotificationOutputSerializer(notification, context={"language": _reader_language(request)}).data
+        )
 
 
 @extend_schema_serializer(component_name="Device")

@@ -92,3 +92,46 @@ def test_the_board_selector_gives_each_driver_the_earliest_join_by(last_day_driv
     for plan in plans:
         assert plan.earliest.crossing == "taskala-ozinki"  # the long queue must be joined first
         assert plan.stay_start == date(2026, 8, 24)
+
+
+def _client_of(driver):
+    from rest_framework.test import APIClient
+
+    from tests.factories import token_for
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(driver)}")
+    return client
+
+
+def test_the_app_reads_the_reminder_in_the_reader_s_language_from_its_facts(last_day_driver):
+    publish_estimate(queue_of("taskala-ozinki", "RU-KZ"), wait=120, computed_at=NOW)
+    join_by_reminders_send(driver_ids=[last_day_driver.pk], now=NOW)
+    (stored,) = Notification.objects.filter(driver=last_day_driver, kind="join_by_reminder")
+    assert stored.data["crossing_names"]["ru"] == "Таскала – Озинки"
+    client = _client_of(last_day_driver)
+
+    as_set = client.get("/api/v1/notifications").json()["results"][0]  # no Accept-Language: the driver's (kk)
+    in_russian = client.get("/api/v1/notifications", HTTP_ACCEPT_LANGUAGE="ru").json()["results"][0]
+    in_english = client.get("/api/v1/notifications", HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]
+
+    assert as_set["title"] == stored.title
+    assert "Таскала – Озинки" in in_russian["title"]
+    assert in_english["title"].startswith("Join the queue at Taskala – Ozinki by ")
+    assert in_english["data"] == as_set["data"] == stored.data
+    marked = client.post(f"/api/v1/notifications/{stored.pk}/read", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert marked["title"] == in_english["title"]
+
+
+def test_a_stay_alert_is_read_in_the_reader_s_language(last_day_driver):
+    stay_services.stay_statuses_refresh(driver_ids=[last_day_driver.pk], on=None, as_of=NOW)
+    stored = Notification.objects.filter(driver=last_day_driver, kind="stay_risk").first()
+    assert stored is not None
+    assert stored.data["country"] == "RU"
+    client = _client_of(last_day_driver)
+
+    in_english = client.get("/api/v1/notifications", HTTP_ACCEPT_LANGUAGE="en").json()["results"][0]
+    as_set = client.get("/api/v1/notifications").json()["results"][0]
+
+    assert in_english["title"].endswith("left in Russia")
+    assert as_set["title"] == stored.title != in_english["title"]
