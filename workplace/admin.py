@@ -48,5 +48,6 @@ class DriverAdmin(DriverStayAdminMixin, CarrierDriverAdmin):
         driver = self.get_object(request, admin.utils.unquote(object_id))
         extra = dict(extra_context or {})
         if driver is not None:
-            extra["driver_page"] = driver_page_context(request, driver=driver, on=timezone.now().date())
+            now = timezone.now()
+            extra["driver_page"] = driver_page_context(request, driver=driver, on=now.date(), now=now)
         return super().change_view(request, object_id, form_url, extra_context=extra)

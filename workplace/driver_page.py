@@ -8,18 +8,21 @@ checks and regimes, and the inline trip plan read from the query string (``plan_
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
 
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_date
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext_lazy
 from django_countries import countries
 
 from carriers.admin_tenancy import dispatcher_carrier_id
+from queues.selectors.forecast import ExitPlanItem
 from stays import domain
+from stays.exit_plans import local_join_by, stay_exit_plans_get
 from stays.labels import RISK_LABELS
 from workplace.calendar_strip import CalendarLabels, StripFacts, month_starts, stay_calendar_svg
 from workplace.selectors import DriverStayOverview, driver_stay_overview, driver_trip_plan
@@ -120,7 +123,24 @@ def _assessed(overview: DriverStayOverview) -> list[domain.CountryStatus]:
     return [status for status in overview.status.countries if status.rule is not None]
 
 
-def _summary(overview: DriverStayOverview) -> list[dict]:
+def exit_plan_shown(items: Sequence[ExitPlanItem], *, language: str) -> list[dict]:
+    """An exit plan as the workplace shows it: each crossing's name in ``language``, its queue's direction, and the
+    join-by moment on that side's clock with the zone named; earliest first, as given."""
+    return [
+        {
+            "crossing": item.name_in(language),
+            "slug": item.crossing,
+            "direction": item.direction,
+            "at": f"{local_join_by(item)} ({item.time_zone})",
+            "in_time": item.in_time,
+            "high_hours": round(item.high_minutes / 60),
+        }
+        for item in items
+    ]
+
+
+def _summary(overview: DriverStayOverview, *, exit_plans: Mapping[str, Sequence[ExitPlanItem]]) -> list[dict]:
+    language = (get_language() or "en")[:2]
     cards = []
     for status in _assessed(overview):
         cards.append(
@@ -131,8 +151,8 @@ def _summary(overview: DriverStayOverview) -> list[dict]:
                 "rule_text": _rule_text(status.rule),
                 "risk_label": RISK_LABELS.get(status.risk, status.risk),
                 "reasons": [str(REASON_LABELS.get(code, code)) for code in status.risk_reasons],
-                # The stays app adds the latest moments to join each exit queue ("join by") while in the country.
-                "exit_plan": getattr(status, "exit_plan", None) or [],
+                # The latest moment to join each exit queue ("join by") while in the country.
+                "exit_plan": exit_plan_shown(exit_plans.get(status.country, ()), language=language),
                 "calendar": _calendar(status, overview.stays.get(status.country, []), overview.on),
             }
         )
@@ -179,14 +199,16 @@ def _record_url(driver_id: int) -> str | None:
         return None
 
 
-def driver_page_context(request: HttpRequest, *, driver, on: date) -> dict:
-    """Everything the driver page shows above the admin's form."""
+def driver_page_context(request: HttpRequest, *, driver, on: date, now: datetime | None = None) -> dict:
+    """Everything the driver page shows above the admin's form; the exit plan (join-by per exit crossing) when
+    ``on`` is today (``now``'s date)."""
     # An operator sees every carrier's records; anyone else only their carrier's (0, no carrier: none).
     carrier_id = None if request.user.is_superuser else (dispatcher_carrier_id(request.user) or 0)
     overview = driver_stay_overview(driver=driver, on=on, carrier_id=carrier_id)
+    exit_plans = stay_exit_plans_get(status=overview.status, now=now) if now and on == now.date() else {}
     return {
         "overview": overview,
-        "summary": _summary(overview),
+        "summary": _summary(overview, exit_plans=exit_plans),
         "plan": _plan(request, overview),
         "record_url": _record_url(driver.pk),
         "no_rule_reason": ""
@@ -209,8 +231,6 @@ def driver_page_context(request: HttpRequest, *, driver, on: date) -> dict:
 
 
 def _crossing_name(crossing) -> str:
-    from django.utils.translation import get_language
-
     language = (get_language() or "en")[:2]
     if language == "kk":
         return crossing.name_kk or crossing.name_ru or crossing.name

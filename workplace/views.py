@@ -35,6 +35,7 @@ from stays.labels import RISK_HEADINGS
 from workplace.alerts import alert_shown
 from workplace.charts import ChartLabels, ChartPoint, wait_chart_svg
 from workplace.corridor_map import MapCrossing, MapLabels, corridor_map_svg
+from workplace.driver_page import exit_plan_shown
 from workplace.selectors import (
     BOARD_COUNTRY,
     BOARD_RISK_ORDER,
@@ -45,6 +46,7 @@ from workplace.selectors import (
     dispatcher_notification_list,
     dispatcher_notification_unread_count,
     exit_queue_get,
+    fleet_board_exit_plans,
     fleet_board_rows,
     fleet_risk_board_queryset,
     fleet_risk_counts,
@@ -154,6 +156,8 @@ def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
         fleet_risk_board_queryset(drivers=drivers, risk=risk, crossing_slug=crossing_slug), BOARD_PER_PAGE
     ).get_page(request.GET.get("page"))
     rows = fleet_board_rows(page.object_list)
+    exit_plans = fleet_board_exit_plans(rows, now=as_of)
+    language = (get_language() or "en")[:2]
     counts = fleet_risk_counts(drivers=drivers, crossing_slug=crossing_slug)
     filters = urlencode(
         {key: value for key, value in (("risk", risk), ("crossing", crossing_slug), ("carrier", carrier_id)) if value}
@@ -172,6 +176,7 @@ def fleet_board(request: HttpRequest, *, site) -> HttpResponse:
                 )
                 if row.visit
                 else "",
+                "exit_plan": exit_plan_shown(exit_plans.get(row.driver_id, ()), language=language),
             }
             for row in rows
             if row.risk == level

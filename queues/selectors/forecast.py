@@ -288,32 +288,44 @@ def exit_plan_list(*, country: str, latest_exit: date, now: datetime) -> list[Ex
     that queue and still be through by the end of ``latest_exit`` in the local time of that side (the queue stands
     in the country being left), using the high end of the forecast for a truck joining then plus the join-by
     margin. Earliest join-by first. Three queries."""
+    return exit_plans_by_day(country=country, latest_exits=[latest_exit], now=now)[latest_exit]
+
+
+def exit_plans_by_day(*, country: str, latest_exits: Iterable[date], now: datetime) -> dict[date, list[ExitPlanItem]]:
+    """:func:`exit_plan_list` for each of ``latest_exits``: three queries whatever their number (none without
+    any)."""
+    days = sorted(set(latest_exits))
+    if not days:
+        return {}
     queues = list(
         Queue.objects.filter(crossing__active=True, from_country=country)
         .select_related("crossing", "estimate")
         .order_by("crossing__slug", "to_country")
     )
     forecasters = queue_forecasters(queues, as_of=now)
-    items = []
-    for queue in queues:
-        forecaster = forecasters.get(queue.pk)
-        if forecaster is None:
-            continue
-        zone = queue_time_zone(queue)
-        advice = latest_join(forecaster, deadline=day_end(latest_exit, zone), not_before=now)
-        items.append(
-            ExitPlanItem(
-                crossing=queue.crossing.slug,
-                direction=queue.direction,
-                join_by=advice.join_by,
-                wait_minutes=advice.forecast.wait_minutes,
-                high_minutes=advice.forecast.high_minutes,
-                in_time=advice.in_time,
-                time_zone=zone,
-                names=(queue.crossing.name, queue.crossing.name_ru, queue.crossing.name_kk),
+    plans: dict[date, list[ExitPlanItem]] = {}
+    for latest_exit in days:
+        items = []
+        for queue in queues:
+            forecaster = forecasters.get(queue.pk)
+            if forecaster is None:
+                continue
+            zone = queue_time_zone(queue)
+            advice = latest_join(forecaster, deadline=day_end(latest_exit, zone), not_before=now)
+            items.append(
+                ExitPlanItem(
+                    crossing=queue.crossing.slug,
+                    direction=queue.direction,
+                    join_by=advice.join_by,
+                    wait_minutes=advice.forecast.wait_minutes,
+                    high_minutes=advice.forecast.high_minutes,
+                    in_time=advice.in_time,
+                    time_zone=zone,
+                    names=(queue.crossing.name, queue.crossing.name_ru, queue.crossing.name_kk),
+                )
             )
-        )
-    return sorted(items, key=lambda item: (item.join_by, item.crossing))
+        plans[latest_exit] = sorted(items, key=lambda item: (item.join_by, item.crossing))
+    return plans
 
 
 def exit_plan_as_dict(item: ExitPlanItem) -> dict:

@@ -229,3 +229,33 @@ def test_dispatcher_rotates_the_invite_code_with_the_carrier_action(page, dispat
     assert new_code != old_code
     assert new_code in page.locator("ul.messagelist").inner_text()
     screenshot(page, "06-carrier-invite-code-rotated", full_page=False)
+
+
+def test_the_board_shows_when_each_driver_must_join_an_exit_queue(page, fleet, dispatcher, screenshot):
+    exit_queue = Queue.objects.get(crossing__slug="syrym-mashtakovo", from_country="RU", to_country="KZ")
+    now = timezone.now()
+    Estimate.objects.create(
+        queue=exit_queue,
+        wait_minutes=300,
+        low_minutes=200,
+        high_minutes=420,
+        reports=20,
+        drivers=6,
+        computed_at=now - timedelta(minutes=3),
+        data_until=now - timedelta(minutes=4),
+        confidence="medium",
+        published=True,
+    )
+    sign_in(page, dispatcher.user.username)
+
+    headings = page.locator("section.kezek-risk-group >> nth=0 >> th").all_inner_texts()
+    assert "JOIN THE EXIT QUEUE BY" in headings  # headings are set in capitals
+    cell = page.locator("tr", has_text="Dana High").locator("td.kezek-join-by li[data-crossing='syrym-mashtakovo']")
+    assert cell.count() == 1
+    text = cell.inner_text()
+    assert text.startswith("Syrym – Mashtakovo: ")
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} \([A-Za-z_]+/[A-Za-z_]+\)", text)
+    box = cell.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= 1366  # the board still fits the window
+    screenshot(page, "06-fleet-board-join-by")

@@ -15,6 +15,7 @@ from django.db.models.functions import Coalesce
 
 from carriers.models import Driver
 from queues.models import Report, Visit
+from queues.selectors.forecast import ExitPlanItem, exit_plans_by_day
 from stays.domain import RISK_LEVELS
 from stays.labels import RISK_UNKNOWN
 from stays.models import StayStatusSnapshot
@@ -159,6 +160,15 @@ def fleet_board_rows(drivers: Iterable[Driver]) -> list[FleetBoardRow]:
             )
         )
     return rows
+
+
+def fleet_board_exit_plans(rows: Iterable[FleetBoardRow], *, now: datetime) -> dict[int, list[ExitPlanItem]]:
+    """Per board row in Russia with a latest exit (its stored stay status), the exit plan: the latest moment to
+    join each exit queue and still be through by the end of that day. Three queries for the page whatever the
+    number of drivers (none when nobody on it is in Russia with a latest exit)."""
+    wanted = {row.driver_id: row.latest_exit for row in rows if row.in_country and row.latest_exit is not None}
+    by_day = exit_plans_by_day(country=BOARD_COUNTRY, latest_exits=wanted.values(), now=now)
+    return {driver_id: by_day[latest_exit] for driver_id, latest_exit in wanted.items()}
 
 
 def fleet_risk_board(
