@@ -75,3 +75,44 @@ def test_an_exit_queue_of_hours_adds_no_day_and_one_of_a_day_adds_one():
     # Every exit crossing: the best of them.
     assert exit_queue_days(country="RU", exit_day=date(2026, 12, 1), crossing=None, now=NOW) == 0
     assert exit_queue_days(country="RU", exit_day=date(2026, 12, 1), crossing="aksai-ilek", now=NOW) is None
+
+
+def _closing(monkeypatch, *, slug: str, closure=None, quota=None) -> None:
+    from queues.domain.forecast import QueueSchedule
+    from queues.selectors import forecast as forecast_reads
+
+    def schedule(queue):
+        mine = queue.crossing.slug == slug
+        return QueueSchedule(
+            time_zone=forecast_reads.queue_time_zone(queue),
+            closures=(closure,) if mine and closure else (),
+            daily_quota=quota if mine else None,
+        )
+
+    monkeypatch.setattr(forecast_reads, "queue_schedule", schedule)
+
+
+def test_an_exit_closed_before_the_deadline_must_be_joined_before_it_closes(monkeypatch):
+    from queues.domain.forecast import Closure
+
+    publish_estimate(queue_of("taskala-ozinki", "RU-KZ"), wait=120, computed_at=NOW)
+    (open_plan,) = exit_plan_list(country="RU", latest_exit=date(2026, 11, 23), now=NOW)
+    closure = Closure(starts_at=NOW + timedelta(hours=24), ends_at=NOW + timedelta(hours=72), reason="repairs")
+    _closing(monkeypatch, slug="taskala-ozinki", closure=closure)
+
+    (closed_plan,) = exit_plan_list(country="RU", latest_exit=date(2026, 11, 23), now=NOW)
+
+    assert closed_plan.in_time
+    assert closed_plan.join_by < open_plan.join_by
+    assert closed_plan.join_by + timedelta(minutes=closed_plan.high_minutes) <= closure.starts_at
+
+
+def test_an_exit_whose_day_quota_runs_out_must_be_joined_earlier(monkeypatch):
+    publish_estimate(queue_of("taskala-ozinki", "RU-KZ"), wait=120, computed_at=NOW)
+    (free,) = exit_plan_list(country="RU", latest_exit=date(2026, 11, 22), now=NOW)
+    _closing(monkeypatch, slug="taskala-ozinki", quota=1)
+
+    (limited,) = exit_plan_list(country="RU", latest_exit=date(2026, 11, 22), now=NOW)
+
+    assert limited.in_time
+    assert limited.join_by < free.join_by  # a truck past the day's quota waits for the next local day

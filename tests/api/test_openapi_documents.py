@@ -79,3 +79,31 @@ def test_every_driver_list_documents_its_page_size():
         if operation is None or not any(p["name"] == "cursor" for p in operation.get("parameters", [])):
             continue
         assert any(p["name"] == "limit" for p in operation["parameters"]), path
+
+
+@pytest.mark.parametrize(
+    ("name", "paths"),
+    [
+        ("driver", ["/api/v1/crossings/{slug}/forecast", "/api/v1/routes"]),
+        ("partner", ["/api/partner/v1/crossings/{slug}/forecast", "/api/partner/v1/routes"]),
+    ],
+)
+def test_the_forecast_and_routes_are_documented(name, paths):
+    documented = openapi_document(name)["paths"]
+
+    for path in paths:
+        assert "get" in documented[path]
+        assert "200" in documented[path]["get"]["responses"]
+
+
+def test_the_stay_status_documents_the_exit_plan_and_the_plan_its_queue_days():
+    document = openapi_document("driver")
+    schemas = document["components"]["schemas"]
+
+    assert "exit_plan" in schemas["StayCountryStatus"]["properties"]
+    assert {"crossing", "direction", "join_by", "wait_minutes", "high_minutes"} <= set(
+        schemas["ExitPlanItem"]["properties"]
+    )
+    assert "queue_days" in schemas["StayPlan"]["properties"]
+    parameters = {parameter["name"] for parameter in document["paths"]["/api/v1/stays/plan"]["get"]["parameters"]}
+    assert "exit_crossing" in parameters
