@@ -109,6 +109,16 @@ def main() -> int:
         route_lines.append(
             f"| {label} | {figures['mean']:.2f} | {figures['median']:.2f} | {100 * figures['best_share']:.0f}% |"
         )
+    missed = []
+    if joins["in_time"] < 0.95:
+        missed.append(f"join-by followed gets {100 * joins['in_time']:.1f}% through in time (target ≥ 95%)")
+    for key in ("shortest_wait", "nearest"):
+        if choice["kezek"]["mean"] >= choice[key]["mean"]:
+            missed.append(
+                f"route choice does not beat the {labels[key]} on mean time through "
+                f"({choice['kezek']['mean']:.2f} h against {choice[key]['mean']:.2f} h)"
+            )
+    verdict = ("Not met on the held-out seeds: " + "; ".join(missed) + ".") if missed else "All targets met."
     corridors = "; ".join(f"{seed}: {', '.join(corridor_classes(seed))}" for seed in HELD_OUT_SEEDS)
     body = (
         f"Held-out seeds {', '.join(map(str, HELD_OUT_SEEDS))} of every world class, {HOURS:.0f} simulated hours "
@@ -128,6 +138,8 @@ def main() -> int:
         "earlier the advice.\n\n"
         f"#### Route choice ({len(routes)} trucks, 20–300 km from each crossing, 60 km/h)\n\n"
         + "\n".join(route_lines)
+        + "\n\n"
+        + verdict
         + "\n"
     )
     write_section(
