@@ -12,6 +12,16 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+def _count_tasks() -> None:
+    """Task runs, failures, run time and lag go to the Prometheus metrics (core/metrics.py)."""
+    from core.metrics import celery_signals_connect
+
+    celery_signals_connect()
+
+
+_count_tasks()
+
+
 @setup_logging.connect
 def _log_like_django(**kwargs) -> None:
     """Workers and beat write the same JSON lines as the web (task id included, secrets redacted)."""

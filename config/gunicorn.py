@@ -40,3 +40,11 @@ def on_starting(server):
     from core import gunicorn_errors
 
     gunicorn_errors.install()
+
+
+def child_exit(server, worker):
+    """With PROMETHEUS_MULTIPROC_DIR set, a dead worker's gauges are dropped from the shared metrics files."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config.api import partner_api
-from core import errors, health
+from core import errors, health, metrics
 
 api_v1 = [
     path("", include("carriers.api.urls")),
@@ -19,6 +19,7 @@ api_v1 = [
 urlpatterns = [
     path("health/live", health.live, name="health-live"),
     path("health/ready", health.ready, name="health-ready"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("api/v1/", include(api_v1)),
     path("api/partner/v1/", partner_api.urls),
     path("admin/", admin.site.urls),

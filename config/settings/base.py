@@ -45,6 +45,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: it counts and times every answer, the ones the middleware below gives itself included.
+    "core.metrics.MetricsMiddleware",
     "core.middleware.RequestIdMiddleware",
     "core.middleware.ApiSecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -287,6 +289,18 @@ REPORT_LOCATION_RETENTION_HOURS = env.int("REPORT_LOCATION_RETENTION_HOURS", def
 REPORT_HASH_KEY = env.str("REPORT_HASH_KEY", default="") or f"kezek.report-content-hash:{SECRET_KEY}"
 PUSH_BACKEND = env.str("PUSH_BACKEND", default="carriers.push.LoggingPushBackend")
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+# Prometheus metrics on GET /metrics (core/metrics.py): off (404) until a bearer token is set.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Error reports to Sentry, only when a DSN is set (needs the `sentry` extra: pip install '.[sentry]').
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from core.observability import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
 
 # --- I18n -----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

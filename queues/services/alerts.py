@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.http import utc_iso
+from core.metrics import webhook_delivery_count
 from core.pagination import Page, keyset_page
 from core.tasks import task_send_on_commit
 from queues.domain.partner import (
@@ -284,6 +285,7 @@ def _record_attempt(*, delivery: AlertDelivery, outcome, succeeded: bool, as_of:
         "attempt_log": log,
     }
     subscriptions = AlertSubscription.objects.filter(pk=delivery.subscription_id)
+    webhook_delivery_count(delivered=succeeded)
     if succeeded:
         fields.update(status=AlertDelivery.Status.DELIVERED, delivered_at=as_of, next_attempt_at=None)
         AlertDelivery.objects.filter(pk=delivery.pk).update(**fields)

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from carriers.models import Driver
+from core.metrics import reports_ingested_count
 from core.tasks import CoalescedSend, task_send, task_send_coalesced_many_on_commit
 from queues.domain.reports import (
     FLAG_FAR,
@@ -135,6 +136,7 @@ def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: da
         task_send_coalesced_many_on_commit(
             [_process_coalesced(driver_id=driver.pk), *estimation.estimate_refresh_sends(queue_ids=queue_ids)]
         )
+    reports_ingested_count(results)
     return results
 
 
