@@ -126,6 +126,8 @@ MATRIX: dict[str, Row] = {
     # --- operations ---
     "health/live": Row(200, 200, 200, 200, 200),
     "health/ready": Row(200, 200, 200, 200, 200),
+    # Off without METRICS_TOKEN (as here); with it, only that bearer token (tests/api/test_metrics.py): no role.
+    "metrics": Row(404, 404, 404, 404, 404),
     "i18n/setlang/": Row(302, 302, 302, 302, 302, method="post", body={"language": "ru"}),
     "": Row(302, 302, 302, 302, 302),  # the site root leads to the workplace
     "favicon.ico": Row(301, 301, 301, 301, 301),  # the browser's icon request leads to a static file
