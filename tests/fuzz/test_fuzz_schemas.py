@@ -9,6 +9,9 @@ not run under pytest 9), and every failing operation is reported, not only the f
 
 from __future__ import annotations
 
+import base64
+import json
+import urllib.parse
 from collections.abc import Callable
 
 import pytest
@@ -38,6 +41,20 @@ MAX_EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}
 HOSTILE_EXAMPLES = 4
 HUGE = 10**400
 CALENDAR_ENDS = ("0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59")
+# Every operation with a ``cursor`` gets cursors no page made: undecodable ones, and positions of the wrong type,
+# out of range or holding NUL in both encodings the APIs use (DRF's base64 query string, and a base64 JSON list
+# of one to three values). Random strings never decode, so the generators alone never reach the positions.
+_FORGED_POSITIONS = ("not a date", "1" + "0" * 400, "x\x00", "0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59")
+FORGED_CURSORS = (
+    "\x00",
+    "not base64!",
+    *(base64.b64encode(urllib.parse.urlencode({"o": 0, "p": p}).encode()).decode() for p in _FORGED_POSITIONS),
+    *(
+        base64.urlsafe_b64encode(json.dumps([p, "1"][:size] + ["1"] * (size - 2)).encode()).decode().rstrip("=")
+        for p in _FORGED_POSITIONS
+        for size in (1, 2, 3)
+    ),
+)
 # What must hold for every answer. Input strictness (positive_data_acceptance, negative_data_rejection: does
 # the schema describe exactly what the server accepts) is not asserted here; the schemas document formats
 # such as E.164 and ISO codes in words, which generators cannot follow.
@@ -103,6 +120,22 @@ def fuzz(schema, headers: Callable[[], dict[str, str]]) -> list[str]:
                 check_hostile()
             except (Exception, BaseExceptionGroup) as exc:
                 failures.append(f"{operation.method.upper()} {operation.path} ({flavour}): {exc}")
+
+        if "cursor" in {parameter.name for parameter in operation.query}:
+
+            @settings(
+                max_examples=1, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+            )
+            @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
+            def check_forged_cursors(case):
+                for cursor in FORGED_CURSORS:
+                    case.query = {**(case.query or {}), "cursor": cursor}
+                    case.call_and_validate(headers=headers(), checks=[not_a_server_error])
+
+            try:
+                check_forged_cursors()
+            except (Exception, BaseExceptionGroup) as exc:
+                failures.append(f"{operation.method.upper()} {operation.path} (forged cursor): {exc}")
     return failures
 
 
