@@ -40,6 +40,7 @@ from workplace.selectors import (
     BOARD_COUNTRY,
     BOARD_RISK_ORDER,
     PLANNER_SORTS,
+    QueueAccuracy,
     QueueDashboardRow,
     TripQuery,
     dispatcher_alert_facts,
@@ -89,6 +90,43 @@ def duration_label(minutes: float | None) -> str:
     if rest == 0:
         return _("%(hours)d h") % {"hours": hours}
     return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": rest}
+
+
+def accuracy_lines(accuracy: QueueAccuracy | None) -> list[str]:
+    """The live accuracy of a queue's estimates in plain words, a line per window (7 and 30 days); one line
+    saying there is nothing to judge by when no truck's realised wait was scored in the longest window."""
+    if accuracy is None or not accuracy.measured:
+        return [_("No realised waits yet: no truck has reported its crossing with the time it waited.")]
+    lines = []
+    for window in accuracy.windows:
+        if window.samples == 0:
+            lines.append(_("Last %(days)d days: no realised waits yet.") % {"days": window.days})
+        elif window.mae_minutes is None or window.interval_hit is None:
+            lines.append(
+                ngettext(
+                    "Last %(days)d days: %(count)d truck's wait measured, too few to judge.",
+                    "Last %(days)d days: %(count)d trucks' waits measured, too few to judge.",
+                    window.samples,
+                )
+                % {"days": window.days, "count": window.samples}
+            )
+        else:
+            lines.append(
+                ngettext(
+                    "Last %(days)d days: off by %(error)s on average; %(hit)d%% of %(count)d truck waited "
+                    "within the range.",
+                    "Last %(days)d days: off by %(error)s on average; %(hit)d%% of %(count)d trucks waited "
+                    "within the range.",
+                    window.samples,
+                )
+                % {
+                    "days": window.days,
+                    "error": duration_label(window.mae_minutes),
+                    "hit": round(window.interval_hit * 100),
+                    "count": window.samples,
+                }
+            )
+    return lines
 
 
 def _driver_change_url(driver_id: int) -> str | None:
@@ -341,12 +379,7 @@ def crossings_dashboard(request: HttpRequest, *, site) -> HttpResponse:
                 "high": duration_label(estimate.high_minutes),
                 "zone": _zone_label(_zone(row.time_zone), as_of),
                 "computed_local": estimate.computed_at.astimezone(_zone(row.time_zone)),
-                "accuracy_mae": duration_label(row.accuracy.mae_minutes)
-                if row.accuracy and row.accuracy.mae_minutes is not None
-                else "",
-                "accuracy_hit": round(row.accuracy.interval_hit * 100)
-                if row.accuracy and row.accuracy.interval_hit is not None
-                else None,
+                "accuracy": accuracy_lines(row.accuracy),
                 # The SVG is built by wait_chart_svg, which escapes every piece of text it draws.
                 "chart": mark_safe(_chart_svg(row, start_at=start_at, end_at=as_of, crossing_label=label)),  # noqa: S308
             }

@@ -6,10 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from queues.models import Estimate, EstimatePoint, Queue
 from tests.api.workplace_support import dispatcher_client_fixture, queue_at  # noqa: F401 - fixture
+from tests.estimates import report_store
+from tests.factories import DriverFactory
 from workplace.selectors import queue_dashboard_list
 
 pytestmark = pytest.mark.django_db
@@ -139,10 +142,12 @@ def test_dashboard_query_count_does_not_grow_with_the_queues(dispatcher_client, 
     for queue in queues[:2]:
         estimate_for(queue, wait=60)
         history_for(queue, hours=4)
+        crossed(queue, at=timezone.now() - timedelta(minutes=30), waited=90)  # scored: its accuracy is read
     few = count_queries(dispatcher_client, django_assert_max_num_queries)
     for queue in queues[2:]:
         estimate_for(queue, wait=90)
         history_for(queue, hours=4)
+        crossed(queue, at=timezone.now() - timedelta(minutes=30), waited=90)
 
     many = count_queries(dispatcher_client, django_assert_max_num_queries)
 
@@ -200,9 +205,80 @@ def test_the_corridor_map_places_every_crossing_and_links_it_to_its_card(dispatc
     assert 'id="crossing-zhaisan-sagarchin"' in html  # a crossing without an estimate: its place in the folded line
 
 
-def test_accuracy_is_said_to_be_unmeasured_until_the_estimator_scores_it(dispatcher_client):
+def test_accuracy_says_there_are_no_realised_waits_yet_when_no_truck_reported_its_wait(dispatcher_client):
     estimate_for(queue_at("syrym-mashtakovo"), wait=60)
 
     html = dispatcher_client.get(DASHBOARD).content.decode()
 
-    assert "not measured yet" in html
+    assert "No realised waits yet: no truck has reported its crossing with the time it waited." in html
+
+
+def crossed(queue: Queue, *, at, waited: int, trusted: bool = True) -> None:
+    report = report_store(
+        driver=DriverFactory(), queue=queue, observed_at=at, kind="crossed", position=None, trusted=trusted
+    )
+    report.waited_minutes = waited
+    report.save(update_fields=["waited_minutes"])
+
+
+def point(queue: Queue, at, wait: int) -> None:
+    EstimatePoint.objects.create(
+        queue=queue, at=at, wait_minutes=wait, low_minutes=wait - 30, high_minutes=wait + 30, drivers=4, published=True
+    )
+
+
+def test_accuracy_beside_the_estimate_in_plain_words_for_7_and_30_days(dispatcher_client):
+    queue = queue_at("syrym-mashtakovo")
+    estimate_for(queue, wait=600)
+    now = timezone.now()
+    recent = now - timedelta(days=2)
+    point(queue, recent, 600)  # range 570 to 630
+    for waited in (600, 620, 640, 660, 700, 580, 590, 610, 630, 650, 600, 800):
+        crossed(queue, at=recent + timedelta(minutes=waited + 5), waited=waited)
+    older = now - timedelta(days=20)
+    point(queue, older, 300)
+    for waited in (300, 310, 320):
+        crossed(queue, at=older + timedelta(minutes=waited + 1), waited=waited)
+    crossed(queue, at=recent + timedelta(minutes=700), waited=600, trusted=False)  # not counted
+
+    response = dispatcher_client.get(DASHBOARD)
+
+    card = card_for(response, queue)
+    assert card["accuracy"] == [
+        "Last 7 days: off by 45 min on average; 58% of 12 trucks waited within the range.",
+        "Last 30 days: off by 38 min on average; 67% of 15 trucks waited within the range.",
+    ]
+    assert "off by 45 min on average; 58% of 12 trucks waited within the range." in response.content.decode()
+
+
+def test_accuracy_with_too_few_trucks_says_so_instead_of_a_figure(dispatcher_client):
+    queue = queue_at("syrym-mashtakovo")
+    estimate_for(queue, wait=300)
+    older = timezone.now() - timedelta(days=10)
+    point(queue, older, 300)
+    crossed(queue, at=older + timedelta(minutes=301), waited=300)
+
+    card = card_for(dispatcher_client.get(DASHBOARD), queue)
+
+    assert card["accuracy"] == [
+        "Last 7 days: no realised waits yet.",
+        "Last 30 days: 1 truck's wait measured, too few to judge.",
+    ]
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_accuracy_reads_in_the_dispatchers_language(dispatcher_client, dispatcher, language):
+    dispatcher.language = language
+    dispatcher.save()
+    queue = queue_at("syrym-mashtakovo")
+    estimate_for(queue, wait=300)
+    older = timezone.now() - timedelta(days=10)
+    point(queue, older, 300)
+    crossed(queue, at=older + timedelta(minutes=301), waited=300)
+
+    dispatcher_client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    response = dispatcher_client.get(DASHBOARD)
+    lines = card_for(response, queue)["accuracy"]
+
+    assert len(lines) == 2
+    assert not any("Last" in line or "truck" in line for line in lines)

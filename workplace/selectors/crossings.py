@@ -11,6 +11,7 @@ from django.db.models.functions import TruncHour
 
 from queues.catalogue import crossing_time_zone
 from queues.models import Estimate, EstimatePoint, Queue
+from queues.selectors.accuracy import queues_accuracy_map
 
 
 @dataclass(frozen=True)
@@ -47,9 +48,10 @@ class QueueDashboardRow:
 
 
 @dataclass(frozen=True)
-class QueueAccuracy:
-    """How right a queue's published estimates were lately: mean absolute error and the share of realised waits
-    inside the 80% range, over ``samples`` trucks of the last ``days`` days (None below enough samples)."""
+class AccuracyWindow:
+    """How right a queue's published estimates were over the last ``days`` days: ``samples`` trucks whose realised
+    wait could be scored, the mean absolute error and the share of them inside the 80% range (both None below
+    ``queues.domain.accuracy.MIN_SAMPLES``)."""
 
     days: int
     samples: int
@@ -57,20 +59,33 @@ class QueueAccuracy:
     interval_hit: float | None
 
 
-def queue_accuracy_map(*, queue_ids: list[int], as_of: datetime) -> dict[int, QueueAccuracy]:
-    """Live accuracy per queue, where the estimator scores its published estimates against realised waits.
+@dataclass(frozen=True)
+class QueueAccuracy:
+    """A queue's live accuracy over the last 7 and 30 days (the partner API's ``/accuracy`` windows)."""
 
-    The estimator keeps no such scores yet, so this answers an empty map and the dashboard shows no accuracy;
-    it is the one place to read them from once they are stored.
-    """
-    return {}
+    windows: tuple[AccuracyWindow, ...]
+
+    @property
+    def measured(self) -> bool:
+        """Whether any realised wait was scored in the longest window."""
+        return any(window.samples for window in self.windows)
+
+
+def queue_accuracy_map(*, queue_ids: list[int], as_of: datetime) -> dict[int, QueueAccuracy]:
+    """Live accuracy per queue: its published estimates scored against the waits trucks reported when they
+    crossed (``queues.selectors.accuracy``). Two queries whatever the number of queues."""
+    return {
+        queue_id: QueueAccuracy(windows=tuple(AccuracyWindow(**window) for window in windows))
+        for queue_id, windows in queues_accuracy_map(queue_ids=queue_ids, as_of=as_of).items()
+    }
 
 
 def queue_dashboard_list(
     *, as_of: datetime, hours: int = 72, crossing_slug: str | None = None
 ) -> list[QueueDashboardRow]:
     """Every queue of an active crossing (or of one crossing) with its current estimate and its hourly
-    published history over the ``hours`` before ``as_of``. Two queries whatever the number of queues."""
+    published history over the ``hours`` before ``as_of``, and the live accuracy of the published ones. Four
+    queries whatever the number of queues."""
     queues = Queue.objects.filter(crossing__active=True).select_related("crossing", "estimate")
     if crossing_slug:
         queues = queues.filter(crossing__slug=crossing_slug)
@@ -90,7 +105,8 @@ def queue_dashboard_list(
         )
         .order_by("queue_id", "hour")
     )
-    accuracy = queue_accuracy_map(queue_ids=[queue.pk for queue in queues], as_of=as_of)
+    published = [queue.pk for queue in queues if getattr(queue, "estimate", None) and queue.estimate.published]
+    accuracy = queue_accuracy_map(queue_ids=published, as_of=as_of)
     history: dict[int, list[HistoryPoint]] = defaultdict(list)
     for bucket in buckets:
         history[bucket["queue_id"]].append(
