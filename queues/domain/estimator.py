@@ -138,6 +138,13 @@ WIDE_RECENT_HOURS = 6.0
 LONG_HOURS = 24.0  # window of the usual pace: a whole day, so day and night average out
 DAY_HOURS = 24.0
 MIN_SPAN_HOURS = 0.75  # a driver's two positions must be this far apart to give a pace
+# A closure is believed as soon as the evidence is decisive: drivers who watched within the last CLOSURE_HOURS (each
+# at least CLOSURE_MIN_SPAN) saw the queue move at most CLOSURE_SHARE of its normal pace, where the normal pace would
+# have cleared at least CLOSURE_EXPECTED trucks over the time they watched (Poisson: seeing none is then decisive).
+CLOSURE_HOURS = 1.0
+CLOSURE_MIN_SPAN = 0.5
+CLOSURE_SHARE = 0.1
+CLOSURE_EXPECTED = 8.0
 JOIN_WINDOWS_HOURS = (2.0, 4.0, 8.0, 16.0, 30.0)  # widened until 3 drivers give a queue length
 REALISED_WINDOWS_HOURS = (3.0, 6.0, 12.0)
 REVERSION_HOURS = 12.0  # a change of pace is expected to fade with this time constant
@@ -303,7 +310,9 @@ def _movers(drivers: dict[str, _Driver]) -> list[_Mover]:
     ]
 
 
-def _pace_votes(movers: list[_Mover], newer: float, older: float) -> list[tuple[float, float, float]]:
+def _pace_votes(
+    movers: list[_Mover], newer: float, older: float, *, min_span: float = MIN_SPAN_HOURS
+) -> list[tuple[float, float, float]]:
     """One ``(trucks cleared, hours, weight)`` vote per driver whose positions in [newer, older] hours ago span
     long enough: how far the driver moved up the queue, over how long."""
     votes = []
@@ -314,10 +323,15 @@ def _pace_votes(movers: list[_Mover], newer: float, older: float) -> list[tuple[
         if end - start < 1:
             continue
         span = hours[start] - hours[end]
-        if span < MIN_SPAN_HOURS:
+        if span < min_span:
             continue
         votes.append((positions[start] - positions[end], span, weight))
     return votes
+
+
+def _counted_votes(votes: list[tuple[float, float, float]]) -> int:
+    """How many of the pace votes come from drivers who count (weight at least ``COUNTED_TRUST``)."""
+    return sum(1 for _, _, weight in votes if weight >= COUNTED_TRUST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,7 +348,7 @@ def _pace(votes: list[tuple[float, float, float]]) -> _Pace | None:
     miscount), then the pace is the total progress over the total time of the rest, so that a driver who watched
     for six hours counts more than one who watched for one.
     """
-    if len(votes) < 2:
+    if _counted_votes(votes) < 2:
         return None
     slopes = [(cleared / span, weight * min(1.0, span / 3)) for cleared, span, weight in votes]
     centre = _weighted_median(slopes)
@@ -344,8 +358,15 @@ def _pace(votes: list[tuple[float, float, float]]) -> _Pace | None:
     if hours <= 0:
         return None
     per_hour = max(0.0, sum(cleared * weight for cleared, _, weight in kept) / hours)
-    relative = max(spread / max(per_hour, 1.0), MIN_VOTE_SPREAD) / math.sqrt(len(kept))
-    return _Pace(per_hour, relative, len(kept))
+    counted = max(1, _counted_votes(kept))
+    relative = max(spread / max(per_hour, 1.0), MIN_VOTE_SPREAD) / math.sqrt(counted)
+    return _Pace(per_hour, relative, counted)
+
+
+def _self_contradictions(driver: _Driver) -> int:
+    """Claims of a driver that contradict their own other claims: more than one crossing in the window (a truck
+    crosses once a day at most here) and reports in the queue after having crossed."""
+    return max(0, len(driver.crossed) - 1) + driver.other_after_crossed
 
 
 def _learn_trust(drivers: dict[str, _Driver], usual_pace: float | None) -> None:
@@ -357,7 +378,7 @@ def _learn_trust(drivers: dict[str, _Driver], usual_pace: float | None) -> None:
     """
     for driver in drivers.values():
         trust = UNVERIFIED_TRUST
-        contradictions = max(0, len(driver.crossed) - 1) + driver.other_after_crossed
+        contradictions = _self_contradictions(driver)
         if usual_pace and usual_pace > 0:
             if not driver.crossed and len(driver.hours) >= 2:
                 newest = driver.hours[-1]
@@ -503,7 +524,11 @@ def estimate_wait(
     if not drivers:
         return None
 
-    # The usual pace (a whole day, so the day/night rhythm averages out), then trust, then the pace again.
+    # The usual pace (a whole day, so the day/night rhythm averages out), then trust, then the pace again. Claims
+    # that contradict themselves (two crossings, reports after a crossing) cost trust before the first pass, so that
+    # a flooder's copies never shape the pace that everyone else's trust is judged by.
+    for driver in drivers.values():
+        driver.trust = UNVERIFIED_TRUST * CONTRADICTION_TRUST ** _self_contradictions(driver)
     usual = _pace(_pace_votes(_movers(drivers), 0.0, LONG_HOURS))
     _learn_trust(drivers, usual.per_hour if usual else None)
     movers = _movers(drivers)
@@ -511,7 +536,9 @@ def estimate_wait(
 
     recent_hours = RECENT_HOURS
     recent_votes = _pace_votes(movers, 0.0, recent_hours)
-    if len(recent_votes) < 3:
+    # Thresholds of "enough drivers" count only drivers who count (COUNTED_TRUST): a distrusted account's vote keeps
+    # its small weight but never decides which window is read.
+    if _counted_votes(recent_votes) < 3:
         recent_hours = WIDE_RECENT_HOURS
         recent_votes = _pace_votes(movers, 0.0, recent_hours)
     recent = _pace(recent_votes)
@@ -519,13 +546,15 @@ def estimate_wait(
 
     # Queue length: the positions drivers gave when they joined, newest first, one per driver.
     length_votes: list[tuple[float, float]] = []
+    length_counted = 0
     for window in JOIN_WINDOWS_HOURS:
+        joiners = [driver for driver in drivers.values() if driver.joined and driver.joined[-1].hours <= window]
         length_votes = [
             (driver.joined[-1].position, driver.trust * driver.weight * math.exp(-driver.joined[-1].hours / window))
-            for driver in drivers.values()
-            if driver.joined and driver.joined[-1].hours <= window
+            for driver in joiners
         ]
-        if len([vote for vote in length_votes if vote[1] > 0]) >= 3:
+        length_counted = sum(1 for driver in joiners if driver.trust * driver.weight >= COUNTED_TRUST)
+        if length_counted >= 3:
             break
     length_votes = [vote for vote in length_votes if vote[1] > 0]
     if not length_votes:
@@ -535,18 +564,21 @@ def estimate_wait(
             if driver.hours and driver.hours[-1] <= WIDE_RECENT_HOURS and not driver.crossed
         ]
         length_votes = [(max(value for value, _ in latest), 1.0)] if latest else []
+        length_counted = len(length_votes)
     queue_length = _weighted_median(length_votes) if length_votes else None
     length_sigma = (
         max(_spread(length_votes, queue_length) / max(queue_length, 1.0), MIN_VOTE_SPREAD)
-        / math.sqrt(len(length_votes))
-        if queue_length is not None and len(length_votes) >= 2
+        / math.sqrt(max(1, length_counted))
+        if queue_length is not None and length_counted >= 2
         else 0.5
     )
 
     # Realised waits of recent crossings, one per driver.
     realised_votes: list[tuple[float, float]] = []
+    counted_realised = 0
     for window in REALISED_WINDOWS_HOURS:
         realised_votes = []
+        counted_realised = 0
         for driver in drivers.values():
             for hours, waited in reversed(driver.crossed):
                 if hours > window:
@@ -555,14 +587,26 @@ def estimate_wait(
                     waited = round((driver.joined[0].hours - hours) * 60)
                 if waited is not None:
                     realised_votes.append((float(waited), driver.trust * driver.weight))
+                    counted_realised += int(driver.trust * driver.weight >= COUNTED_TRUST)
                     break
         realised_votes = [vote for vote in realised_votes if vote[1] > 0]
-        if len(realised_votes) >= 3:
+        if counted_realised >= 3:
             break
 
     # The pace level now, with the day/night rhythm taken out (compared with the same hours yesterday), against
     # the normal level of this queue. A departure beyond the dead band is a change (slowdown, closure, recovery).
     normal = queue.normal_per_hour if queue.normal_per_hour else (usual.per_hour if usual else None)
+    if normal:
+        closing_votes = _pace_votes(movers, 0.0, CLOSURE_HOURS, min_span=CLOSURE_MIN_SPAN)
+        closing = _pace(closing_votes)
+        watched = sum(span for _, span, weight in closing_votes if weight >= COUNTED_TRUST)
+        if (
+            closing is not None
+            and closing.per_hour <= CLOSURE_SHARE * normal
+            and normal * watched >= CLOSURE_EXPECTED
+            and (recent is None or closing.per_hour < recent.per_hour)
+        ):
+            recent = closing
     level = normal
     deseasonalised: float | None = None
     rhythm_known = same_hour_yesterday is not None
@@ -596,18 +640,18 @@ def estimate_wait(
     if realised_votes:
         centre = _weighted_median(realised_votes)
         spread = max(_spread(realised_votes, centre) / max(centre, 1.0), MIN_VOTE_SPREAD) / math.sqrt(
-            len(realised_votes)
+            max(1, counted_realised)
         )
         # A realised wait describes the queue as it was when those trucks joined: it lags behind a change.
         sigma = math.sqrt(
-            spread**2 + REALISED_LAG_SIGMA**2 + (1.5 * change) ** 2 + (0.5 if len(realised_votes) < 2 else 0.0) ** 2
+            spread**2 + REALISED_LAG_SIGMA**2 + (1.5 * change) ** 2 + (0.5 if counted_realised < 2 else 0.0) ** 2
         )
         realised_log = math.log(max(centre, 1.0))
         estimates.append((realised_log, sigma))
     day_ago_log = _day_ago(drivers)
     # Evidence of service: drivers were seen moving up, or trucks were seen crossing. Without it a queue length
     # alone says nothing about the wait (it could be a closed border or three drivers parked for the night).
-    evidence = bool(realised_votes) or (usual is not None and usual.per_hour > 0)
+    evidence = counted_realised > 0 or (usual is not None and usual.per_hour > 0)
     if not estimates:
         if queue_length is None:
             return None
