@@ -150,11 +150,12 @@ def closures(draw) -> tuple[list[Sample], float, datetime]:
     """A queue moving at ``pace`` for a day, then shut: drivers reporting every 15 minutes; ``as_of`` is one hour
     into the closure (an hour of drivers seeing nothing move)."""
     pace = draw(st.floats(10, 40))
-    length = draw(st.integers(100, 500))
+    length = draw(st.integers(max(100, round(pace * 4)), 500))
     closed_at = AS_OF - timedelta(hours=1)
     samples = []
     for number in range(draw(st.integers(3, 10))):
-        joined_ago = draw(st.floats(1.5, min(28.0, length / pace - 0.5)))
+        # Seen moving for two hours at least before the closure: the queue's pace is known.
+        joined_ago = draw(st.floats(3.0, min(28.0, length / pace - 0.5)))
         joined = AS_OF - timedelta(hours=joined_ago)
         driver = f"driver-{number}"
         samples.append(Sample(driver, "joined", joined, joined, position=length))
