@@ -10,6 +10,8 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from queues.domain.schedule import Closure, QueueSchedule, SideSchedule, parse_opening_hours, queue_schedule
+
 CROSSINGS_CSV = Path(__file__).resolve().parent / "data" / "crossings.csv"
 
 
@@ -97,3 +99,78 @@ def crossing_local_date(*, crossing, country: str, at: datetime) -> date:
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo(COUNTRY_TIME_ZONES.get(str(country).upper(), "UTC"))
     return at.astimezone(zone).date()
+
+
+SCHEDULES_CSV = Path(__file__).resolve().parent / "data" / "schedules.csv"
+CLOSURES_CSV = Path(__file__).resolve().parent / "data" / "closures.csv"
+
+
+def schedules_fill(
+    *, crossing_model, closure_model, schedules: Path = SCHEDULES_CSV, closures: Path = CLOSURES_CSV
+) -> int:
+    """Sets the shipped opening hours and daily quotas on crossing sides that have none yet (an operator's figure is
+    kept) and adds the shipped planned closures that are not there yet. Returns how many sides and closures changed."""
+    changed = 0
+    for row in read_crossings(schedules):
+        crossing = crossing_model.objects.filter(slug=row["slug"]).first()
+        if crossing is None:
+            continue
+        side = "a" if str(crossing.country_a) == row["country"] else "b"
+        updates: dict[str, object] = {}
+        if row["opening_hours"] and not getattr(crossing, f"opening_hours_{side}"):
+            updates[f"opening_hours_{side}"] = row["opening_hours"]
+        if row["daily_quota"] and getattr(crossing, f"daily_quota_{side}") is None:
+            updates[f"daily_quota_{side}"] = int(row["daily_quota"])
+        if updates:
+            if not crossing.schedule_source:
+                updates["schedule_source"] = row["source"]
+            crossing_model.objects.filter(pk=crossing.pk).update(**updates)
+            changed += 1
+    for row in read_crossings(closures):
+        crossing = crossing_model.objects.filter(slug=row["slug"]).first()
+        if crossing is None:
+            continue
+        _, created = closure_model.objects.get_or_create(
+            crossing=crossing,
+            country=row["country"],
+            starts_at=datetime.fromisoformat(row["from"]),
+            ends_at=datetime.fromisoformat(row["to"]),
+            defaults={"reason": row["reason"], "source": row["source"]},
+        )
+        changed += int(created)
+    return changed
+
+
+def crossing_sides(*, crossing, closures=None) -> list[SideSchedule]:
+    """Both sides of ``crossing`` as schedules (side A first). ``closures``: its planned closures (default: all of
+    them, read from the database); an unreadable opening hours text counts as unknown."""
+    if closures is None:
+        closures = list(crossing.planned_closures.all())
+    sides = []
+    for side in ("a", "b"):
+        country = str(getattr(crossing, f"country_{side}"))
+        try:
+            hours = parse_opening_hours(getattr(crossing, f"opening_hours_{side}", ""))
+        except ValueError:
+            hours = None
+        sides.append(
+            SideSchedule(
+                country=country,
+                time_zone=crossing_time_zone(crossing=crossing, country=country),
+                hours=hours,
+                daily_quota=getattr(crossing, f"daily_quota_{side}", None),
+                closures=tuple(
+                    Closure(closure.starts_at, closure.ends_at)
+                    for closure in closures
+                    if str(closure.country) == country
+                ),
+            )
+        )
+    return sides
+
+
+def crossing_queue_schedule(*, crossing, from_country: str, closures=None) -> QueueSchedule:
+    """The schedule of ``crossing``'s queue leaving ``from_country`` (see ``queues.domain.schedule.queue_schedule``)."""
+    first, second = crossing_sides(crossing=crossing, closures=closures)
+    leaving, entering = (first, second) if first.country == str(from_country) else (second, first)
+    return queue_schedule(leaving=leaving, entering=entering)

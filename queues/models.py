@@ -58,6 +58,36 @@ class Crossing(models.Model):
     time_zone_b = models.CharField(_("time zone, side B"), max_length=64, blank=True)
     # Metres of road one queued truck takes (truck plus gap): turns a reported distance into a position.
     vehicle_spacing_m = models.FloatField(_("metres per queued truck"), default=20.0)
+    # The schedule of each side (see queues.domain.schedule): local opening hours ("09:00-18:00"; blank: around the
+    # clock or unknown) and the booking system's daily quota of trucks (blank: none). Planned closures are rows of
+    # PlannedClosure.
+    opening_hours_a = models.CharField(
+        _("opening hours, side A"),
+        max_length=11,
+        blank=True,
+        help_text=_("Local time, e.g. 09:00-18:00; blank: around the clock or unknown."),
+    )
+    opening_hours_b = models.CharField(
+        _("opening hours, side B"),
+        max_length=11,
+        blank=True,
+        help_text=_("Local time, e.g. 09:00-18:00; blank: around the clock or unknown."),
+    )
+    daily_quota_a = models.PositiveIntegerField(
+        _("daily quota, side A"),
+        null=True,
+        blank=True,
+        help_text=_("Trucks a day the booking system lets through; blank: no quota."),
+    )
+    daily_quota_b = models.PositiveIntegerField(
+        _("daily quota, side B"),
+        null=True,
+        blank=True,
+        help_text=_("Trucks a day the booking system lets through; blank: no quota."),
+    )
+    schedule_source = models.TextField(
+        _("schedule source"), blank=True, help_text=_("Where the hours and quotas come from.")
+    )
     active = models.BooleanField(_("active"), default=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -78,6 +108,8 @@ class Crossing(models.Model):
 
         from django.core.exceptions import ValidationError
 
+        from queues.domain.schedule import parse_opening_hours
+
         errors = {}
         for field in ("time_zone_a", "time_zone_b"):
             value = getattr(self, field)
@@ -87,6 +119,48 @@ class Crossing(models.Model):
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError):
                 errors[field] = _("Not a known time zone; use an IANA name such as Asia/Almaty.")
+        for field in ("opening_hours_a", "opening_hours_b"):
+            try:
+                parse_opening_hours(getattr(self, field))
+            except ValueError:
+                errors[field] = _("Use local hours such as 09:00-18:00 (24:00 for midnight), or leave it blank.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class PlannedClosure(models.Model):
+    """A closure of one side of a crossing known in advance (works, holidays): no truck passes from ``starts_at`` to
+    ``ends_at``."""
+
+    crossing = models.ForeignKey(Crossing, on_delete=models.CASCADE, related_name="planned_closures")
+    country = CountryField(_("side (country)"))
+    starts_at = models.DateTimeField(_("closed from"))
+    ends_at = models.DateTimeField(_("closed until"))
+    reason = models.CharField(_("reason"), max_length=200)
+    source = models.CharField(_("source"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("planned closure")
+        verbose_name_plural = _("planned closures")
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="planned_closure_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.crossing_id} {self.country} {self.starts_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        errors = {}
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            errors["ends_at"] = _("A closure ends after it starts.")
+        if self.crossing_id is not None and str(self.country) not in (
+            str(self.crossing.country_a),
+            str(self.crossing.country_b),
+        ):
+            errors["country"] = _("Choose one of the crossing's two countries.")
         if errors:
             raise ValidationError(errors)
 

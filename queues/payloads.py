@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils import timezone
+
 from core.http import utc_iso
+from queues.catalogue import crossing_sides
 from queues.models import Crossing, Estimate, Queue
 
 
@@ -56,4 +59,37 @@ def crossing_as_dict(crossing: Crossing) -> dict[str, Any]:
             {"direction": queue.direction, "estimate": estimate_as_dict(queue_estimate(queue))}
             for queue in crossing.queues.all()
         ],
+        "schedule": schedule_as_list(crossing),
     }
+
+
+def schedule_as_list(crossing: Crossing, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The ``schedule`` of a ``<crossing>``: per side, its time zone, opening hours, daily quota and the planned
+    closures not over yet (expects ``planned_closures`` prefetched)."""
+    now = now or timezone.now()
+    closures = list(crossing.planned_closures.all())
+    sides = []
+    for side in crossing_sides(crossing=crossing, closures=closures):
+        sides.append(
+            {
+                "country": side.country,
+                "time_zone": side.time_zone,
+                "opening_hours": (
+                    {"opens": side.hours.opens.strftime("%H:%M"), "closes": side.hours.text().split("-")[1]}
+                    if side.hours is not None
+                    else None
+                ),
+                "daily_quota": side.daily_quota,
+                "planned_closures": [
+                    {
+                        "from": _to_the_second(closure.starts_at),
+                        "to": _to_the_second(closure.ends_at),
+                        "reason": closure.reason,
+                        "source": closure.source,
+                    }
+                    for closure in closures
+                    if str(closure.country) == side.country and closure.ends_at > now
+                ],
+            }
+        )
+    return sides

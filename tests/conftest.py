@@ -41,11 +41,12 @@ def _seeded_catalogue(request, _django_db_marker):
 
     # A rolled-back test leaves its crossing answers stored under the current version: retire them.
     crossing_answers_changed()
-    from queues.catalogue import load_crossings
-    from queues.models import Crossing, Queue
+    from queues.catalogue import load_crossings, schedules_fill
+    from queues.models import Crossing, PlannedClosure, Queue
 
     if not Queue.objects.exists():
         load_crossings(crossing_model=Crossing, queue_model=Queue)
+        schedules_fill(crossing_model=Crossing, closure_model=PlannedClosure)
     from stays.models import StayRule
     from stays.seed import stay_rules_seed
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from carriers.admin_tenancy import CarrierScopedAdmin
-from queues.models import Crossing, Queue, Report, Visit
+from queues.models import Crossing, PlannedClosure, Queue, Report, Visit
 from queues.services.reports import report_trust_set
 
 
@@ -17,9 +17,16 @@ class QueueInline(admin.TabularInline):
     fields = ("from_country", "to_country")
 
 
+class PlannedClosureInline(admin.TabularInline):
+    model = PlannedClosure
+    extra = 0
+    fields = ("country", "starts_at", "ends_at", "reason", "source")
+
+
 @admin.register(Crossing)
 class CrossingAdmin(admin.ModelAdmin):
-    """Operators correct coordinates (often only settlement-level), names and spacing, or retire a crossing.
+    """Operators correct coordinates (often only settlement-level), names, spacing and the schedule, or retire a
+    crossing.
 
     Only superusers (Django's defaults: staff need explicit model permissions, which dispatchers never get).
     """
@@ -32,9 +39,25 @@ class CrossingAdmin(admin.ModelAdmin):
         (None, {"fields": ("slug", "active", "name", "name_ru", "name_kk")}),
         (_("Countries"), {"fields": ("country_a", "region_a", "time_zone_a", "country_b", "region_b", "time_zone_b")}),
         (_("Location"), {"fields": ("lat", "lon", "coord_kind", "coord_source", "vehicle_spacing_m")}),
+        (
+            _("Schedule"),
+            {
+                "fields": (
+                    "opening_hours_a",
+                    "daily_quota_a",
+                    "opening_hours_b",
+                    "daily_quota_b",
+                    "schedule_source",
+                ),
+                "description": _(
+                    "Opening hours in each side's local time and the booking system's daily quota; the wait "
+                    "estimator takes them as prior knowledge. Planned closures are listed below."
+                ),
+            },
+        ),
         (_("Notes"), {"fields": ("notes", "updated_at")}),
     )
-    inlines = [QueueInline]
+    inlines = [QueueInline, PlannedClosureInline]
 
 
 def _set_trust(modeladmin, request, report_ids, *, trusted: bool) -> None:

@@ -64,6 +64,32 @@ class EstimateField(serializers.Field):
         return estimate_as_dict(getattr(queue, "estimate", None))
 
 
+class OpeningHoursOutput(serializers.Serializer):
+    opens = serializers.CharField(help_text="Local time the side opens, HH:MM.")
+    closes = serializers.CharField(help_text="Local time it closes, HH:MM (24:00: midnight; before `opens`: next day).")
+
+
+class PlannedClosureOutput(serializers.Serializer):
+    # "from" is a Python keyword: the field is declared below under its wire name.
+    to = serializers.DateTimeField(help_text="When trucks pass again (UTC).")
+    reason = serializers.CharField()
+    source = serializers.CharField(help_text="Where the closure was announced (may be empty).")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        return {"from": serializers.DateTimeField(help_text="When the side closes (UTC)."), **fields}
+
+
+class ScheduleSideOutput(serializers.Serializer):
+    country = serializers.CharField(help_text="The side, by its country (ISO 3166-1 alpha-2).")
+    time_zone = serializers.CharField(help_text="The side's IANA time zone: its opening hours are in it.")
+    opening_hours = OpeningHoursOutput(allow_null=True, help_text="null: around the clock, or unknown.")
+    daily_quota = serializers.IntegerField(
+        allow_null=True, help_text="Trucks a day the booking system lets through; null: no quota known."
+    )
+    planned_closures = PlannedClosureOutput(many=True, help_text="Planned closures not over yet, soonest first.")
+
+
 class CrossingOutput(serializers.Serializer):
     """The schema of the contract's ``<crossing>`` (the answer itself is ``queues.payloads.crossing_as_dict``)."""
 
@@ -79,6 +105,7 @@ class CrossingOutput(serializers.Serializer):
     lat = serializers.FloatField()
     lon = serializers.FloatField()
     queues = QueueOutput(many=True, source="queues.all")
+    schedule = ScheduleSideOutput(many=True, help_text="Per side: time zone, opening hours, quota, planned closures.")
 
     def get_countries(self, crossing) -> list[str]:
         return [str(crossing.country_a), str(crossing.country_b)]

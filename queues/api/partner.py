@@ -67,6 +67,30 @@ class QueueOut(Schema):
     estimate: EstimateOut | None = Field(description="null below the publication rule (fewer than 3 drivers).")
 
 
+class OpeningHoursOut(Schema):
+    opens: str = Field(description="Local time the side opens, HH:MM.", examples=["09:00"])
+    closes: str = Field(
+        description="Local time it closes, HH:MM (24:00: midnight; before `opens`: the next day).", examples=["18:00"]
+    )
+
+
+class PlannedClosureOut(Schema):
+    from_: AwareDatetime = Field(alias="from", description="When the side closes (UTC).")
+    to: AwareDatetime = Field(description="When trucks pass again (UTC).")
+    reason: str
+    source: str = Field(description="Where the closure was announced (may be empty).")
+
+
+class ScheduleSideOut(Schema):
+    country: str = Field(description="The side, by its country (ISO 3166-1 alpha-2).", examples=["KZ"])
+    time_zone: str = Field(
+        description="The side's IANA time zone: its opening hours are in it.", examples=["Asia/Oral"]
+    )
+    opening_hours: OpeningHoursOut | None = Field(description="null: around the clock, or unknown.")
+    daily_quota: int | None = Field(description="Trucks a day the booking system lets through; null: no quota known.")
+    planned_closures: list[PlannedClosureOut] = Field(description="Planned closures not over yet, soonest first.")
+
+
 class CrossingOut(Schema):
     slug: str = Field(examples=["zhaisan-sagarchin"])
     name: str
@@ -76,6 +100,7 @@ class CrossingOut(Schema):
     lat: float
     lon: float
     queues: list[QueueOut]
+    schedule: list[ScheduleSideOut] = Field(description="Per side: time zone, opening hours, quota, planned closures.")
 
 
 class CrossingPageOut(Schema):
@@ -266,6 +291,7 @@ def answer_cache_keys(request: HttpRequest) -> tuple[str, ...]:
     "/crossings",
     operation_id="crossings_list",
     response={200: CrossingPageOut, 304: None, 400: ProblemOut},
+    by_alias=True,  # a planned closure's "from" is a Python keyword: its field carries the wire name as alias
     summary="Crossings with their current estimates",
     description=(
         "Every active crossing (by slug) with both of its queues and each queue's current estimate (null below "

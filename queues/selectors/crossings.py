@@ -15,9 +15,12 @@ from queues.models import Crossing, Queue, Visit
 
 
 def crossing_list() -> QuerySet[Crossing]:
-    """Active crossings with their queues and each queue's estimate (three queries for any number of rows)."""
+    """Active crossings with their queues, each queue's estimate and the planned closures (four queries for any
+    number of rows)."""
     queues = Queue.objects.select_related("estimate").order_by("from_country", "to_country")
-    return Crossing.objects.filter(active=True).prefetch_related(Prefetch("queues", queryset=queues))
+    return Crossing.objects.filter(active=True).prefetch_related(
+        Prefetch("queues", queryset=queues), "planned_closures"
+    )
 
 
 def crossing_get(*, slug: str) -> Crossing:

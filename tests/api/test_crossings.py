@@ -39,6 +39,22 @@ def test_a_crossing_has_the_contract_fields(driver_client):
         "lat": 50.8,
         "lon": 56.05,
         "queues": [{"direction": "KZ-RU", "estimate": None}, {"direction": "RU-KZ", "estimate": None}],
+        "schedule": [
+            {
+                "country": "KZ",
+                "time_zone": "Asia/Aqtobe",
+                "opening_hours": None,
+                "daily_quota": None,
+                "planned_closures": [],
+            },
+            {
+                "country": "RU",
+                "time_zone": "Asia/Yekaterinburg",
+                "opening_hours": None,
+                "daily_quota": None,
+                "planned_closures": [],
+            },
+        ],
     }
 
 

@@ -46,7 +46,7 @@ def test_crossings_list_every_active_crossing_with_its_queues_and_estimates(part
     assert body["next"] is None
     assert [c["slug"] for c in body["results"]] == sorted(Crossing.objects.values_list("slug", flat=True))
     syrym = next(c for c in body["results"] if c["slug"] == "syrym-mashtakovo")
-    assert set(syrym) == {"slug", "name", "name_ru", "name_kk", "countries", "lat", "lon", "queues"}
+    assert set(syrym) == {"slug", "name", "name_ru", "name_kk", "countries", "lat", "lon", "queues", "schedule"}
     assert syrym["countries"] == ["KZ", "RU"]
     queues = {q["direction"]: q["estimate"] for q in syrym["queues"]}
     assert queues == {"KZ-RU": estimate_as_dict(estimate), "RU-KZ": None}
