@@ -44,7 +44,7 @@ EVERY = timedelta(minutes=15)
 def score_world(job: tuple[str, int]) -> tuple[str, int, WorldScore]:
     world_class, seed = job
     run = world_simulate(world_draw(world_class=world_class, seed=seed, hours=HOURS))
-    lines = replay(run.reports, every=EVERY, spacing_m=run.spacing_m)
+    lines = replay(run.reports, every=EVERY, spacing_m=run.spacing_m, schedules=run.schedules)
     return world_class, seed, world_score(run, lines)
 
 

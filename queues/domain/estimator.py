@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from queues.domain.kinds import KIND_ORDER
+from queues.domain.schedule import QueueSchedule, expected_open_share, quota_used
 
 # How far back (by observed_at) the callers read reports for one estimate. Long enough to compare the current pace
 # with the pace at the same hour a day earlier (day/night rhythm) and to pair joined/crossed reports.
@@ -61,6 +62,9 @@ class QueueParams:
     # weigh the forecast against the realised waits and to calibrate the interval; and the previous estimate, which
     # a new one moves away from only as far as the evidence justifies. Empty: a queue with no past.
     track: tuple[TrackPoint, ...] = ()
+    # What the operators' catalogue says of the queue's hours, daily quota and planned closures (prior knowledge:
+    # the pace is nothing while shut, and a pace of zero then is no change). None: unknown, around the clock.
+    schedule: QueueSchedule | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,10 @@ CLOSURE_HOURS = 1.0
 CLOSURE_MIN_SPAN = 0.5
 CLOSURE_SHARE = 0.1
 CLOSURE_EXPECTED = 8.0
+# With a known schedule: the forecast steps through the schedule in this many hours; a recent window the schedule
+# expected to be open less than MIN_OPEN_SHARE of the time says nothing of the pace level.
+SCHEDULE_STEP_HOURS = 0.25
+MIN_OPEN_SHARE = 0.5
 JOIN_WINDOWS_HOURS = (2.0, 4.0, 8.0, 16.0, 30.0)  # widened until 3 drivers give a queue length
 REALISED_WINDOWS_HOURS = (3.0, 6.0, 12.0)
 REVERSION_HOURS = 12.0  # a change of pace is expected to fade with this time constant
@@ -419,6 +427,46 @@ def _wait_from_pace(queue_length: float, shape: Sequence[float], normal: float, 
     return limit
 
 
+def _wait_on_schedule(
+    queue_length: float,
+    shape: Sequence[float],
+    normal: float,
+    level: float,
+    schedule: QueueSchedule,
+    as_of: datetime,
+    used_today: float,
+) -> float:
+    """Hours until ``queue_length`` trucks are cleared, as ``_wait_from_pace`` but only while the schedule lets
+    trucks through: nothing outside the opening hours or during a planned closure, and no more than the daily quota
+    per local day (``used_today`` of it already spent)."""
+    step = SCHEDULE_STEP_HOURS
+    bin_hours = DAY_HOURS / len(shape)
+    cleared, hours = 0.0, 0.0
+    limit = MAX_WAIT_MINUTES / 60
+    day = schedule.local_day_start(as_of)
+    used = used_today
+    while hours < limit:
+        at = as_of + timedelta(hours=hours + step / 2)
+        middle = hours + step / 2
+        pace = 0.0
+        if schedule.open_at(at):
+            pace = shape[int(hours // bin_hours) % len(shape)] * (
+                normal + (level - normal) * math.exp(-middle / REVERSION_HOURS)
+            )
+        today = schedule.local_day_start(at)
+        if today != day:
+            day, used = today, 0.0
+        gained = pace * step
+        if schedule.daily_quota is not None:
+            gained = max(0.0, min(gained, schedule.daily_quota - used))
+            used += gained
+        if gained > 0 and cleared + gained >= queue_length:
+            return hours + (queue_length - cleared) / gained * step
+        cleared += gained
+        hours += step
+    return limit
+
+
 def _day_shape(movers: list[_Mover], prior: float) -> tuple[list[float], float]:
     """The day/night rhythm: the pace over each slice of the past day relative to the day (mean 1), as the
     forecast for the same hours of the coming day; and the day's typical pace (the median ordinary slice).
@@ -595,7 +643,11 @@ def estimate_wait(
 
     # The pace level now, with the day/night rhythm taken out (compared with the same hours yesterday), against
     # the normal level of this queue. A departure beyond the dead band is a change (slowdown, closure, recovery).
+    schedule = queue.schedule if queue.schedule is not None and queue.schedule.known else None
     normal = queue.normal_per_hour if queue.normal_per_hour else (usual.per_hour if usual else None)
+    if normal and schedule is not None and not queue.normal_per_hour:
+        # The past day's pace averages in the hours the schedule kept the border shut: the pace while open is more.
+        normal /= max(MIN_OPEN_SHARE, schedule.open_share(as_of - timedelta(hours=LONG_HOURS), as_of))
     if normal:
         closing_votes = _pace_votes(movers, 0.0, CLOSURE_HOURS, min_span=CLOSURE_MIN_SPAN)
         closing = _pace(closing_votes)
@@ -607,18 +659,34 @@ def estimate_wait(
             and (recent is None or closing.per_hour < recent.per_hour)
         ):
             recent = closing
+    # What the schedule expected of the recent window: the share of it the border was to be open (hours, planned
+    # closures, quota left). A border seen still while open with a daily quota has spent the day's quota.
+    quota_spent = False
+    expected_share = 1.0
+    if schedule is not None and normal:
+        quota_spent = (
+            schedule.daily_quota is not None
+            and schedule.open_at(as_of)
+            and recent is not None
+            and recent.per_hour <= CLOSURE_SHARE * normal
+        )
+        expected_share = (
+            0.0
+            if quota_spent
+            else expected_open_share(schedule, start=as_of - timedelta(hours=recent_hours), end=as_of, pace=normal)
+        )
     level = normal
     deseasonalised: float | None = None
     rhythm_known = same_hour_yesterday is not None
     shape, typical = _day_shape(movers, normal) if usual is not None and normal else ([1.0] * PROFILE_BINS, 0.0)
-    if recent is not None and usual is not None and typical > 0 and normal:
+    if recent is not None and usual is not None and typical > 0 and normal and expected_share >= MIN_OPEN_SHARE:
         rhythm = 1.0
-        if same_hour_yesterday is not None:
+        if same_hour_yesterday is not None and schedule is None:
             # Yesterday at this hour, relative to yesterday's typical hour; far outside a rhythm's range it was an
-            # event (a closure, a slowdown) and says nothing about the hour.
+            # event (a closure, a slowdown) and says nothing about the hour. (A known schedule stands for it.)
             candidate = same_hour_yesterday.per_hour / typical
             rhythm = candidate if SHAPE_MIN <= candidate <= SHAPE_MAX else 1.0
-        deseasonalised = recent.per_hour / rhythm
+        deseasonalised = recent.per_hour / (rhythm * expected_share)
         raw = min(MAX_PACE_RATIO, max(MIN_PACE_RATIO, deseasonalised / normal))
         gap = abs(math.log(raw))
         gate = min(1.0, max(0.0, (gap - CHANGE_DEADBAND) / CHANGE_DEADBAND))
@@ -629,7 +697,15 @@ def estimate_wait(
     forecast_log: float | None = None
     realised_log: float | None = None
     if queue_length is not None and usual is not None and normal:
-        hours = _wait_from_pace(queue_length + 1, shape, normal, level or 0.0)
+        if schedule is not None:
+            spent = (
+                float(schedule.daily_quota or 0)
+                if quota_spent
+                else quota_used(schedule, at=as_of, pace=level or normal)
+            )
+            hours = _wait_on_schedule(queue_length + 1, shape, normal, level or 0.0, schedule, as_of, spent)
+        else:
+            hours = _wait_from_pace(queue_length + 1, shape, normal, level or 0.0)
         sigma = math.sqrt(
             length_sigma**2
             + usual.relative_error**2

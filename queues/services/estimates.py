@@ -31,6 +31,7 @@ from django.db import connection, transaction
 
 from core.tasks import CoalescedSend, task_send, task_send_coalesced_many_on_commit
 from queues import answers as crossing_answers
+from queues.catalogue import crossing_queue_schedule
 from queues.domain.estimator import (
     QueueParams,
     estimate_wait,
@@ -108,6 +109,7 @@ def estimate_refresh(*, queue_id: int, as_of: datetime) -> Estimate | None:
                 vehicle_spacing_m=queue.crossing.vehicle_spacing_m,
                 normal_per_hour=normal_pace(history=estimate_pace_history_list(queue_id=queue.pk, as_of=as_of)),
                 track=estimate_track_list(queue_id=queue.pk, as_of=as_of),
+                schedule=crossing_queue_schedule(crossing=queue.crossing, from_country=str(queue.from_country)),
             ),
         )
         if result is None:

@@ -37,6 +37,7 @@ from queues.domain.estimator import (
     track_point,
     track_window,
 )
+from queues.domain.schedule import QueueSchedule
 
 _EVERY = re.compile(r"^(\d+)\s*([smhd])$")
 _OBSERVED_AT = operator.attrgetter("observed_at")
@@ -142,6 +143,7 @@ def replay(
     until: datetime | None = None,
     spacing_m: Mapping[str, float] | None = None,
     remember_normal: bool = True,
+    schedules: Mapping[tuple[str, str], QueueSchedule] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yields one output line per tick per queue, in tick order then queue order.
 
@@ -173,6 +175,7 @@ def replay(
         stream.starts_at = floor(stream.samples[0].received_at)
     tick = floor(first)
     spacing = spacing_m or {}
+    known_schedules = schedules or {}
     keys = sorted(streams)
     while tick <= last:
         earliest = tick - SAMPLE_WINDOW
@@ -201,6 +204,7 @@ def replay(
                 if remember_normal
                 else None,
                 track=track_window(stream.track, as_of=tick),
+                schedule=known_schedules.get(key),
             )
             result = estimate_wait(samples=stream.window, as_of=tick, queue=params)
             if result is not None:

@@ -24,10 +24,11 @@ import statistics
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from core.http import utc_iso
+from queues.domain.schedule import OpeningHours, QueueSchedule
 
 WORLD_CLASSES = ("steady", "slowdown", "closure", "flooders", "sparse", "hours", "quota", "sloppy")
 TUNING_SEEDS = (1, 2, 3, 4)
@@ -292,6 +293,28 @@ class WorldRun:
     def spacing_m(self) -> dict[str, float]:
         """What the catalogue says of this world's crossing (metres of road per queued truck)."""
         return {self.world.crossing: self.world.catalogue_spacing_m}
+
+    @property
+    def schedules(self) -> dict[tuple[str, str], QueueSchedule]:
+        """What the catalogue says of this world's schedule, as an operator would enter it: the opening hours and
+        the daily quota (a world's closures and slowdowns are unannounced events, not in the catalogue)."""
+        world = self.world
+        if world.open_hours is None and world.daily_quota is None:
+            return {}
+        hours = None
+        if world.open_hours is not None:
+            opens, closes = world.open_hours
+            hours = OpeningHours(_clock(opens), _clock(closes))
+        offset = round(world.utc_offset_hours)
+        zone = f"Etc/GMT{-offset:+d}" if offset else "UTC"
+        return {
+            (world.crossing, world.direction): QueueSchedule(time_zone=zone, hours=hours, daily_quota=world.daily_quota)
+        }
+
+
+def _clock(hours: float) -> time:
+    whole = int(hours) % 24
+    return time(whole, round((hours - int(hours)) * 60) % 60)
 
 
 def world_simulate(world: World) -> WorldRun:
