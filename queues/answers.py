@@ -3,7 +3,8 @@ the keys, the version they are rendered under, the read through the cache, the w
 commits and the invalidation when anything they show changes.
 
 The driver API's crossing list and each crossing, the partner API's crossing list and each queue's estimate show
-crossings, queues and estimates only. Any saved or deleted crossing, queue or estimate (the estimator, the admin,
+crossings (with their planned closures), queues and estimates only. Any saved or deleted crossing, planned
+closure, queue or estimate (the estimator, the admin,
 a management command: hooked on the models' signals, the one place every writer goes through) replaces the one
 version stamp of them all, so each answer is rendered once per change whichever API asks. The stamp is replaced
 twice: at once, so reads inside the same transaction (and tests) see the change, and again after the commit,
@@ -27,7 +28,7 @@ from django.http import HttpRequest
 
 from core.answers import UNREAD, answer_get, answer_key, answer_version_bump
 from core.http import Answer
-from queues.models import Crossing, Estimate, Queue
+from queues.models import Crossing, Estimate, PlannedClosure, Queue
 from queues.payloads import estimate_as_dict, queue_estimate
 from queues.selectors.partner import partner_queue_get
 
@@ -107,6 +108,6 @@ def _changed(sender, **kwargs) -> None:
     crossing_answers_changed()
 
 
-for _model in (Crossing, Queue, Estimate):
+for _model in (Crossing, PlannedClosure, Queue, Estimate):
     post_save.connect(_changed, sender=_model, dispatch_uid=f"crossing_answers_changed_save_{_model.__name__}")
     post_delete.connect(_changed, sender=_model, dispatch_uid=f"crossing_answers_changed_delete_{_model.__name__}")

@@ -125,3 +125,19 @@ def test_the_crossing_admin_edits_the_schedule_and_its_closures(admin_client):
     assert 'name="opening_hours_a"' in content
     assert 'name="daily_quota_a"' in content
     assert "planned_closures-TOTAL_FORMS" in content
+
+
+def test_a_closure_an_operator_adds_shows_at_once_in_a_stored_answer(driver_client):
+    driver_client.get("/api/v1/crossings/syrym-mashtakovo")  # the answer is now stored
+    now = timezone.now().replace(microsecond=0)
+    PlannedClosure.objects.create(
+        crossing=Crossing.objects.get(slug="syrym-mashtakovo"),
+        country="KZ",
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=2),
+        reason="Holiday",
+    )
+
+    body = driver_client.get("/api/v1/crossings/syrym-mashtakovo").json()
+
+    assert [closure["reason"] for closure in _side(body, "KZ")["planned_closures"]] == ["Holiday"]
