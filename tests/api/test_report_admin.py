@@ -148,6 +148,10 @@ def test_a_superuser_corrects_a_crossings_coordinates(superuser_client):
             "queues-INITIAL_FORMS": "2",
             "queues-MIN_NUM_FORMS": "0",
             "queues-MAX_NUM_FORMS": "1000",
+            "planned_closures-TOTAL_FORMS": "0",
+            "planned_closures-INITIAL_FORMS": "0",
+            "planned_closures-MIN_NUM_FORMS": "0",
+            "planned_closures-MAX_NUM_FORMS": "1000",
         }
     )
     for index, queue in enumerate(crossing.queues.order_by("pk")):
