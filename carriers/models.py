@@ -153,6 +153,11 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, unique=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    # A stay alert stands while the driver's status says so; once it does not, it is resolved: when, and why (a
+    # code of stays.alerts). Other notifications are always active.
+    active = models.BooleanField(_("active"), default=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.CharField(_("resolution"), max_length=32, blank=True)
 
     class Meta:
         verbose_name = _("notification")

@@ -7,19 +7,21 @@ import logging
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from django.db import IntegrityError, transaction
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_countries import countries
 
 from carriers.models import Dispatcher, Driver, Notification
 from carriers.push import notification_push
 from core.errors import ValidationFailed
-from core.tasks import task_send_on_commit
+from core.tasks import CoalescedSend, task_send_coalesced_many_on_commit
 from queues.catalogue import crossing_local_date
 from queues.models import Crossing
-from stays import domain, notices, selectors
+from stays import alerts, domain, notices, selectors
 from stays.models import DriverRegime, RegistryCheck, StayEvent, StayEventAudit, StayStatusSnapshot
 
 logger = logging.getLogger(__name__)
@@ -49,15 +51,39 @@ def _event_snapshot(event: StayEvent) -> dict:
     }
 
 
+# A history being edited (an entry, then its exit a minute later) is assessed once it settles: the refresh runs
+# this long after the first change of a burst, and sees every change of the burst (one task per driver).
+REFRESH_PENDING_TTL_SECONDS = 120
+
+
+def driver_refresh_pending_key(driver_id: int) -> str:
+    """The cache key of the driver's "refresh pending" flag (it names the database: one Redis may serve several)."""
+    return f"stay-refresh-pending:{connection.settings_dict['NAME']}:{driver_id}"
+
+
 def _refresh_after_commit(driver_id: int) -> None:
     from stays.tasks import driver_status_refresh
 
     # A broker that is down leaves the events committed; the daily check refreshes the snapshot later.
-    task_send_on_commit(
-        driver_status_refresh,
-        kwargs={"driver_id": driver_id},
-        failure_message="stay status refresh not enqueued; the daily check will catch up",
+    task_send_coalesced_many_on_commit(
+        [
+            CoalescedSend(
+                task=driver_status_refresh,
+                pending_key=driver_refresh_pending_key(driver_id),
+                pending_ttl=REFRESH_PENDING_TTL_SECONDS,
+                kwargs={"driver_id": driver_id},
+                countdown=settings.STAY_REFRESH_DELAY_SECONDS,
+                failure_message="stay status refresh not enqueued; the daily check will catch up",
+            )
+        ]
     )
+
+
+def stay_status_refresh_pending(*, driver_id: int, as_of: datetime) -> list[Notification]:
+    """Runs a requested refresh: clears the driver's pending flag first (changes arriving meanwhile ask for another
+    run), then assesses the driver on their local today."""
+    cache.delete(driver_refresh_pending_key(driver_id))
+    return stay_statuses_refresh(driver_ids=[driver_id], on=None, as_of=as_of)
 
 
 def _lock_driver(driver: Driver) -> None:
@@ -248,31 +274,10 @@ def _recording_carrier_id(*, driver: Driver, user) -> int | None:
 
 
 # --- Snapshots and risk notifications -------------------------------------------------------------
-_DISPATCHER_TITLES = {
-    "watch": gettext_lazy("%(driver)s: %(days)d days left in %(country)s"),
-    "high": gettext_lazy("%(driver)s: only %(days)d days left in %(country)s"),
-    "overstay": gettext_lazy("%(driver)s: stay limit exceeded in %(country)s by %(overstay)d days"),
-    "listed": gettext_lazy("%(driver)s: listed on the registry of controlled persons (%(country)s)"),
-}
-
-
-def _dispatcher_texts(status: domain.CountryStatus, *, driver: Driver) -> tuple[str, str]:
-    values = {
-        "days": status.days_left,
-        "country": countries.name(status.country) or status.country,
-        "overstay": status.overstay_days,
-        "driver": str(driver),
-    }
-    title = str(_DISPATCHER_TITLES[status.risk]) % values
-    if status.risk == "listed":
-        body = _("A registry check found this record. Contact the migration authorities before travelling.")
-    elif status.risk == "overstay":
-        body = _("Leave the country now: an overstay can lead to listing on the registry.")
-    elif status.latest_exit:
-        body = _("Leave by %(date)s to stay within the limit.") % {"date": status.latest_exit.isoformat()}
-    else:
-        body = _("Plan the next trips with the days left in mind.")
-    return title, body
+def _notification_texts(data: dict, *, driver: Driver, dispatcher: bool) -> tuple[str, str]:
+    """The texts stored with an alert (and pushed): rendered from its facts in the active language."""
+    texts = alerts.stay_alert_texts(data, driver_name=str(driver) if dispatcher else None)
+    return texts or ("", "")
 
 
 def _notify(
@@ -288,12 +293,10 @@ def _notify(
         "overstay_days": status.overstay_days,
         "latest_exit": status.latest_exit.isoformat() if status.latest_exit else None,
         "on": on.isoformat(),
+        "stay_start": status.stay_start.isoformat() if status.stay_start else None,
     }
     with translation.override(language):
-        if audience == "dispatcher":
-            title, body = _dispatcher_texts(status, driver=driver)
-        else:  # the app renders it again from ``data`` in the reader's language (stays.notices)
-            title, body = notices.stay_risk_texts(data) or ("", "")
+        title, body = _notification_texts(data, driver=driver, dispatcher=audience == "dispatcher")
     fields = {
         "audience": audience,
         "driver": driver if audience == Notification.Audience.DRIVER else None,
@@ -352,7 +355,7 @@ def stay_status_store(*, driver: Driver, status: domain.StayStatus, computed_at:
             if item.risk_rank <= (before.risk_rank if before else 0):
                 continue
             # One notification per level per stay (the stay's first day names it).
-            stay = item.stay_start.isoformat() if item.stay_start else "none"
+            stay = alerts.alert_stay_key(item.stay_start)
             key = f"stay:{driver.pk}:{item.country}:{item.risk}:{stay}"
             notification = _notify(
                 key=key, audience="driver", driver=driver, status=item, language=driver.language, on=status.on
@@ -372,9 +375,39 @@ def stay_status_store(*, driver: Driver, status: domain.StayStatus, computed_at:
                     created.append(notification)
         assessed = [item.country for item in assessed_countries]
         StayStatusSnapshot.objects.filter(driver=driver).exclude(country__in=assessed).delete()
+        _alerts_follow_status(driver=driver, statuses=assessed_countries, at=computed_at)
         for notification in created:
             transaction.on_commit(lambda notification=notification: notification_push(notification=notification))
     return created
+
+
+def _alert_stay(notification: Notification) -> str:
+    """The stay an alert belongs to: from its facts, else from its key (``stay:<driver>:<country>:<level>:<stay>``)."""
+    data = notification.data if isinstance(notification.data, dict) else {}
+    if "stay_start" in data:
+        return data["stay_start"] or "none"
+    parts = notification.dedupe_key.split(":")
+    return parts[4] if len(parts) > 4 else "none"
+
+
+def _alerts_follow_status(*, driver: Driver, statuses: Sequence[domain.CountryStatus], at: datetime) -> None:
+    """Resolves the driver's stay alerts the status no longer supports (when and why), and lets one the same stay
+    climbs back to stand again (without a second push)."""
+    current = {item.country: (item.risk, alerts.alert_stay_key(item.stay_start)) for item in statuses}
+    owned = Q(driver=driver) | Q(audience=Notification.Audience.DISPATCHER, data__driver_id=driver.pk)
+    for notification in Notification.objects.filter(owned, kind=alerts.STAY_RISK).select_for_update():
+        data = notification.data if isinstance(notification.data, dict) else {}
+        risk, stay = current.get(str(data.get("country") or ""), (None, None))
+        resolution = alerts.stay_alert_resolution(
+            level=notification.level, stay=_alert_stay(notification), current_risk=risk, current_stay=stay
+        )
+        if resolution is not None and notification.active:
+            notification.active, notification.resolved_at, notification.resolution = False, at, resolution
+        elif resolution is None and not notification.active:
+            notification.active, notification.resolved_at, notification.resolution = True, None, ""
+        else:
+            continue
+        notification.save(update_fields=["active", "resolved_at", "resolution"])
 
 
 def stay_statuses_refresh(*, driver_ids: Sequence[int], on: date | None, as_of: datetime) -> list[Notification]:

@@ -34,9 +34,8 @@ def status_refresh_chunk(*, driver_ids: list[int], on: str | None = None, at: st
 
 @shared_task(name="stays.driver_status_refresh", ignore_result=True, acks_late=True, soft_time_limit=60, time_limit=90)
 def driver_status_refresh(*, driver_id: int, **kwargs) -> None:
-    """After a driver's events, regimes or checks change."""
-    now = timezone.now()
-    services.stay_statuses_refresh(driver_ids=[driver_id], on=None, as_of=now)
+    """After a driver's events, regimes or checks change (sent after commit, delayed and coalesced per driver)."""
+    services.stay_status_refresh_pending(driver_id=driver_id, as_of=timezone.now())
 
 
 @shared_task(name="stays.join_by_reminders", ignore_result=True, soft_time_limit=120, time_limit=180)

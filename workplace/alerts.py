@@ -4,37 +4,27 @@ A notification keeps its title and body in the language of the dispatcher who wa
 was raised; the inbox renders it again, in the reader's language, from the structured ``data`` it also keeps
 (the risk, the country, the days left, the latest exit). Its time is shown in the zone its dates are counted in
 (the host country's), with that zone named. Whether an alert still stands is read from the driver's current
-stay status: a stay alert stands while the driver is still at its risk level or worse in that country, and is
-resolved once the status fell below it. A notification whose facts are missing or of an unknown kind is shown
+stay status, as recorded on the notification itself (``active``, ``resolved_at``, set by stays.services from the
+driver's status: see stays.alerts). A notification whose facts are missing or of an unknown kind is shown
 as stored.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django_countries import countries
 
 from queues.catalogue import COUNTRY_TIME_ZONES
-from stays.domain import RISK_RANK
+from stays.alerts import resolution_text, stay_alert_texts
 from stays.labels import RISK_LABELS
 
 STAY_RISK = "stay_risk"
 ACTIVE = "active"
 RESOLVED = "resolved"
-
-# The same wording as the texts stored when the alert was raised (stays.services), so one translation serves both.
-DISPATCHER_TITLES = {
-    "watch": gettext_lazy("%(driver)s: %(days)d days left in %(country)s"),
-    "high": gettext_lazy("%(driver)s: only %(days)d days left in %(country)s"),
-    "overstay": gettext_lazy("%(driver)s: stay limit exceeded in %(country)s by %(overstay)d days"),
-    "listed": gettext_lazy("%(driver)s: listed on the registry of controlled persons (%(country)s)"),
-}
 
 
 @dataclass(frozen=True)
@@ -49,6 +39,9 @@ class AlertFacts:
     created_at: datetime
     driver_name: str
     current_risk: str | None
+    active: bool = True  # the alert's own state (resolved once the driver's status no longer supports it)
+    resolved_at: datetime | None = None
+    resolution: str = ""  # a stays.alerts RESOLVED_* code
 
 
 @dataclass(frozen=True)
@@ -77,45 +70,8 @@ def zone_label(*, zone_name: str, at: datetime) -> str:
     return f"{zone.key} (UTC{offset[:3]}:{offset[3:]})"
 
 
-def alert_state(*, risk: str | None, current_risk: str | None) -> str | None:
-    """ACTIVE while the current risk is at the alert's level or above, RESOLVED once below; None if unknown."""
-    if risk not in RISK_RANK or current_risk not in RISK_RANK:
-        return None
-    return ACTIVE if RISK_RANK[current_risk] >= RISK_RANK[risk] else RESOLVED
-
-
-def _country_name(code: str) -> str:
-    return str(countries.name(code) or code)
-
-
 def _stay_texts(facts: AlertFacts) -> tuple[str, str] | None:
-    data = facts.data
-    risk = data.get("risk")
-    country = str(data.get("country") or "")
-    if risk not in DISPATCHER_TITLES or not country:
-        return None
-    try:
-        days = int(data.get("days_left") or 0)
-        overstay = int(data.get("overstay_days") or 0)
-        latest_exit = date.fromisoformat(data["latest_exit"]) if data.get("latest_exit") else None
-    except (TypeError, ValueError):
-        return None
-    values = {
-        "driver": facts.driver_name,
-        "days": days,
-        "overstay": overstay,
-        "country": _country_name(country),
-    }
-    title = str(DISPATCHER_TITLES[risk]) % values
-    if risk == "listed":
-        body = _("A registry check found this record. Contact the migration authorities before travelling.")
-    elif risk == "overstay":
-        body = _("Leave the country now: an overstay can lead to listing on the registry.")
-    elif latest_exit:
-        body = _("Leave by %(date)s to stay within the limit.") % {"date": date_format(latest_exit, "DATE_FORMAT")}
-    else:
-        body = _("Plan the next trips with the days left in mind.")
-    return title, body
+    return stay_alert_texts(facts.data, driver_name=facts.driver_name)
 
 
 def alert_shown(facts: AlertFacts) -> AlertShown:
@@ -125,10 +81,13 @@ def alert_shown(facts: AlertFacts) -> AlertShown:
     zone_name = alert_zone_name(data=facts.data)
     label = zone_label(zone_name=zone_name, at=facts.created_at)
     created_local = facts.created_at.astimezone(ZoneInfo(label.split(" ")[0]))
-    state = alert_state(risk=facts.data.get("risk"), current_risk=facts.current_risk) if texts else None
-    if state == ACTIVE:
+    state = (ACTIVE if facts.active else RESOLVED) if texts else None
+    if state == ACTIVE and facts.current_risk in RISK_LABELS:
         note = _("Still active: the driver's risk now is %(risk)s.") % {"risk": RISK_LABELS[facts.current_risk]}
-    elif state == RESOLVED:
+    elif state == RESOLVED and facts.resolved_at is not None and resolution_text(facts.resolution):
+        when = date_format(facts.resolved_at.astimezone(created_local.tzinfo), "DATETIME_FORMAT")
+        note = _("Resolved on %(when)s: %(why)s.") % {"when": when, "why": resolution_text(facts.resolution)}
+    elif state == RESOLVED and facts.current_risk in RISK_LABELS:
         note = _("Resolved: the driver's risk now is %(risk)s.") % {"risk": RISK_LABELS[facts.current_risk]}
     else:
         note = ""

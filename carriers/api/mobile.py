@@ -259,6 +259,21 @@ class NotificationOutputSerializer(serializers.Serializer):
     data = serializers.DictField(help_text="The facts the notice is written from (per kind).")
     created_at = serializers.DateTimeField()
     read_at = serializers.DateTimeField(allow_null=True)
+    active = serializers.BooleanField(
+        help_text="For stay_risk: true while your stay status still says so; false once resolved (then see "
+        "`resolved_at` and `resolution`). Always true for other kinds."
+    )
+    resolved_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the alert was resolved; null while active."
+    )
+    resolution = serializers.SerializerMethodField(
+        help_text="Why it was resolved: risk_lower (your risk fell below this level), "
+        "stay_changed (that stay has ended or its record was corrected), "
+        "no_status (no stay status for that country any more); null while active."
+    )
+
+    def get_resolution(self, notification) -> str | None:
+        return notification.resolution or None
 
     def to_representation(self, instance):
         """Stay alerts and join-by reminders are written again from their ``data`` in the reader's language: the
@@ -283,7 +298,8 @@ class NotificationListApi(APIView):
         summary="The driver's notifications, newest first",
         description="Stay alerts (`stay_risk`) and join-by reminders (`join_by_reminder`) are written from their "
         "`data` in the language of Accept-Language, else the driver's `language`; other kinds are shown as written "
-        "when they were created, in the driver's language then.",
+        "when they were created, in the driver's language then. Stay alerts say whether they still stand "
+        "(`active`, `resolved_at`, `resolution`).",
         parameters=CURSOR_PARAMETERS,
         responses={200: page_of(NotificationOutputSerializer, "NotificationPage"), 401: UNAUTHENTICATED},
     )

@@ -276,6 +276,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 
 # --- Domain thresholds ----------------------------------------------------------------------------
 STAY_RISK_WATCH_DAYS = env.int("STAY_RISK_WATCH_DAYS", default=15)
+# Seconds between a change of a driver's stay history and its assessment (a burst of changes is assessed once).
+STAY_REFRESH_DELAY_SECONDS = env.int("STAY_REFRESH_DELAY_SECONDS", default=20)
 STAY_RISK_HIGH_DAYS = env.int("STAY_RISK_HIGH_DAYS", default=5)
 # Route choice (docs/routes.md): road kilometres per great-circle kilometre, and a loaded truck's average speed.
 ROUTE_ROAD_FACTOR = env.float("ROUTE_ROAD_FACTOR", default=1.3)

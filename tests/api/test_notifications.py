@@ -38,7 +38,19 @@ def test_the_driver_sees_their_own_notifications_newest_first(driver_client, dri
     body = response.json()
     assert [item["title"] for item in body["results"]] == ["newer", "older"]
     assert body["next"] is None
-    assert set(body["results"][0]) == {"id", "kind", "level", "title", "body", "data", "created_at", "read_at"}
+    assert set(body["results"][0]) == {
+        "id",
+        "kind",
+        "level",
+        "title",
+        "body",
+        "data",
+        "created_at",
+        "read_at",
+        "active",
+        "resolved_at",
+        "resolution",
+    }
 
 
 def test_notifications_are_paginated_with_a_cursor(driver_client, driver):

@@ -149,7 +149,9 @@ def test_mark_read_keeps_the_first_read_time(carrier):
 RAISED_AT = datetime(2026, 3, 10, 21, 30, tzinfo=UTC)
 
 
-def stay_alert(carrier, driver, *, risk: str = "high", days_left: int = 3, key: str = "") -> Notification:
+def stay_alert(
+    carrier, driver, *, risk: str = "high", days_left: int = 3, key: str = "", resolved: str = ""
+) -> Notification:
     """A dispatcher stay alert as the daily check stores it: texts in Russian, facts in ``data``."""
     notification = Notification.objects.create(
         audience=Notification.Audience.DISPATCHER,
@@ -169,6 +171,9 @@ def stay_alert(carrier, driver, *, risk: str = "high", days_left: int = 3, key: 
             "on": "2026-03-10",
         },
         dedupe_key=key or f"stay:{driver.pk}:RU:{risk}",
+        active=not resolved,
+        resolved_at=RAISED_AT + timedelta(days=2) if resolved else None,
+        resolution=resolved,
     )
     Notification.objects.filter(pk=notification.pk).update(created_at=RAISED_AT)
     return notification
@@ -191,14 +196,15 @@ def test_a_stay_alert_stored_in_russian_reads_in_english_timed_in_moscow_and_act
 
 
 def test_a_stay_alert_is_resolved_once_the_driver_fell_below_its_level(dispatcher_client, carrier, driver):
-    stay_alert(carrier, driver, risk="high")
+    stay_alert(carrier, driver, risk="high", resolved="risk_lower")
     snapshot(driver, "ok", days_left=60)
 
     html = dispatcher_client.get(INBOX).content.decode()
 
     assert "kezek-state-resolved" in html
     assert "kezek-state-active" not in html
-    assert "Resolved: the driver&#x27;s risk now is ok." in html
+    assert "Resolved on " in html
+    assert ": the risk fell below this level." in html
 
 
 def test_a_stay_alert_reads_in_russian_and_kazakh_for_those_dispatchers(dispatcher_client, dispatcher, carrier, driver):

@@ -77,6 +77,9 @@ def morning(dispatcher, carrier, other_carrier):
         data={"driver_id": drivers["Olzhas Ok"].pk, "country": "RU", "risk": "high", "days_left": 4},
         dedupe_key="walk:resolved",
         read_at=now - timedelta(days=180),
+        active=False,
+        resolved_at=now - timedelta(days=183),
+        resolution="risk_lower",
     )
     Notification.objects.filter(pk=resolved.pk).update(created_at=now - timedelta(days=186))
     for slug, direction, minutes in WAITS:

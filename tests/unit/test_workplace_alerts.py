@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from django.utils import translation
 
-from workplace.alerts import ACTIVE, RESOLVED, AlertFacts, alert_shown, alert_state
+from stays.alerts import stay_alert_resolution
+from workplace.alerts import RESOLVED, AlertFacts, alert_shown
 
 RAISED_AT = datetime(2026, 3, 10, 21, 30, tzinfo=UTC)
 
@@ -66,23 +67,23 @@ def test_an_alert_without_a_country_is_timed_in_utc():
 
 
 @pytest.mark.parametrize(
-    ("risk", "current", "state"),
+    ("level", "stay", "current", "current_stay", "resolution"),
     [
-        ("high", "high", ACTIVE),
-        ("high", "overstay", ACTIVE),
-        ("high", "watch", RESOLVED),
-        ("watch", "ok", RESOLVED),
-        ("high", None, None),
-        (None, "high", None),
+        ("high", "2026-01-01", "high", "2026-01-01", None),
+        ("high", "2026-01-01", "overstay", "2026-01-01", None),
+        ("high", "2026-01-01", "watch", "2026-01-01", "risk_lower"),
+        ("watch", "2026-01-01", "ok", "2026-01-01", "risk_lower"),
+        ("high", "2026-01-01", "high", "2026-03-01", "stay_changed"),
+        ("high", "2026-01-01", None, None, "no_status"),
     ],
 )
-def test_an_alert_stands_while_the_driver_is_at_its_level_or_worse(risk, current, state):
-    assert alert_state(risk=risk, current_risk=current) == state
+def test_an_alert_stands_while_the_same_stay_is_at_its_level_or_worse(level, stay, current, current_stay, resolution):
+    assert stay_alert_resolution(level=level, stay=stay, current_risk=current, current_stay=current_stay) == resolution
 
 
 def test_a_resolved_alert_says_so_with_the_current_risk():
     with translation.override("en"):
-        shown = alert_shown(facts(current_risk="ok"))
+        shown = alert_shown(facts(current_risk="ok", active=False))
 
     assert shown.state == RESOLVED
     assert shown.state_note == "Resolved: the driver's risk now is ok."
@@ -94,3 +95,13 @@ def test_an_alert_of_an_unknown_kind_or_with_broken_facts_is_shown_as_stored():
 
     assert (unknown.title, unknown.body, unknown.state) == (facts().title, "stored body", None)
     assert (broken.title, broken.state) == (facts().title, None)
+
+
+def test_a_resolved_alert_says_when_and_why():
+    resolved_at = RAISED_AT.replace(hour=RAISED_AT.hour + 1) if RAISED_AT.hour < 23 else RAISED_AT
+    with translation.override("en"):
+        shown = alert_shown(facts(current_risk="ok", active=False, resolved_at=resolved_at, resolution="risk_lower"))
+
+    assert shown.state == RESOLVED
+    assert shown.state_note.startswith("Resolved on ")
+    assert shown.state_note.endswith(": the risk fell below this level.")

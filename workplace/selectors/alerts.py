@@ -56,6 +56,9 @@ def dispatcher_alert_facts(
             created_at=notification.created_at,
             driver_name=str(driver) if driver is not None else "",
             current_risk=risks.get((driver.pk, str(data.get("country") or "").upper())) if driver else None,
+            active=notification.active,
+            resolved_at=notification.resolved_at,
+            resolution=notification.resolution,
         )
         result.append((notification, facts, driver.pk if driver is not None else None))
     return result
