@@ -39,6 +39,7 @@ from workplace.driver_page import exit_plan_shown
 from workplace.selectors import (
     BOARD_COUNTRY,
     BOARD_RISK_ORDER,
+    PLANNED_SORTS,
     PLANNER_SORTS,
     QueueAccuracy,
     QueueDashboardRow,
@@ -54,6 +55,7 @@ from workplace.selectors import (
     planner_queryset,
     planner_rows,
     planner_rows_all,
+    planner_rows_planned,
     queue_dashboard_list,
 )
 from workplace.services import dispatcher_language_set
@@ -500,7 +502,7 @@ def _planner_query(request: HttpRequest, *, today) -> tuple[dict, list[str]]:
     if crossing_slug not in dict(crossing_choices):
         crossing_slug = None
     sort = request.GET.get("sort") or "name"
-    if sort not in PLANNER_SORTS:
+    if sort not in PLANNER_SORTS and sort not in PLANNED_SORTS:
         sort = "name"
     return {
         "entry": entry,
@@ -532,12 +534,23 @@ def trip_planner(request: HttpRequest, *, site) -> HttpResponse:
         days=query["days"],
         exit_queue_days=exit_queue.queue_days if exit_queue else 0,
     )
+    planned = query["sort"] in PLANNED_SORTS
     if request.GET.get("format") == "csv" and not problems:
+        if planned:
+            everyone = planner_rows_planned(drivers=drivers, trip=trip, as_of=today, sort=query["sort"])
+            return _planner_csv(everyone, trip)
         return _planner_csv(planner_rows_all(drivers=drivers, trip=trip, as_of=today, sort=query["sort"]), trip)
-    page = Paginator(
-        planner_queryset(drivers=drivers, country=PLANNER_COUNTRY, sort=query["sort"]), PLANNER_PER_PAGE
-    ).get_page(request.GET.get("page"))
-    rows = [] if problems else planner_rows(drivers=page.object_list, trip=trip, as_of=today)
+    if planned and not problems:
+        # Ordered by the plans themselves: the whole fleet is planned, then a page of it is shown.
+        page = Paginator(
+            planner_rows_planned(drivers=drivers, trip=trip, as_of=today, sort=query["sort"]), PLANNER_PER_PAGE
+        ).get_page(request.GET.get("page"))
+        rows = list(page.object_list)
+    else:
+        page = Paginator(
+            planner_queryset(drivers=drivers, country=PLANNER_COUNTRY, sort=query["sort"]), PLANNER_PER_PAGE
+        ).get_page(request.GET.get("page"))
+        rows = [] if problems else planner_rows(drivers=page.object_list, trip=trip, as_of=today)
     keep = {
         "entry": query["entry"].isoformat(),
         "days": query["days"],

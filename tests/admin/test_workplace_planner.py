@@ -192,3 +192,104 @@ def test_superuser_board_is_paginated_and_filters_by_carrier(superuser_client, c
     assert everyone.context["page"].paginator.num_pages == 2
     assert theirs.context["total"] == 5
     assert f"carrier={other_carrier.pk}" in theirs.content.decode() or theirs.context["page"].paginator.num_pages == 1
+
+
+def test_sorting_by_the_plan_orders_the_whole_fleet(dispatcher_client, fleet, carrier):
+    driver_with_days_in_russia(carrier, "Mid Chingis", entry=date(2026, 2, 1), exit=date(2026, 3, 12))  # 40 days
+    trip = {"entry": "2026-07-01", "days": "30"}
+
+    def names(sort: str) -> list[str]:
+        response = dispatcher_client.get(PLANNER, {**trip, "sort": sort})
+        assert response.status_code == 200
+        return [item["row"].name for item in response.context["rows"]]
+
+    # Allowed first (or last), ties by name; a driver no rule applies to always last.
+    assert names("allowed") == ["Fresh Asel", "Mid Chingis", "Used Bolat", "Stateless Dana"]
+    assert names("-allowed") == ["Used Bolat", "Fresh Asel", "Mid Chingis", "Stateless Dana"]
+    # Most days to spare after the trip first: 50, 20, then the one who may not go.
+    assert names("-spare") == ["Fresh Asel", "Mid Chingis", "Used Bolat", "Stateless Dana"]
+    assert names("spare") == ["Used Bolat", "Mid Chingis", "Fresh Asel", "Stateless Dana"]
+    # Earliest possible entry: the allowed on the trip's date, Used Bolat on 22 December.
+    assert names("-earliest") == ["Used Bolat", "Fresh Asel", "Mid Chingis", "Stateless Dana"]
+    html = dispatcher_client.get(PLANNER, {**trip, "sort": "-spare"}).content.decode()
+    assert 'aria-sort="descending"' in html
+    assert "sort=spare" in html  # the header toggles the order
+
+
+def test_csv_export_follows_a_planned_sort(dispatcher_client, fleet):
+    response = dispatcher_client.get(
+        PLANNER, {"entry": "2026-07-01", "days": "30", "sort": "-allowed", "format": "csv"}
+    )
+
+    content = b"".join(response.streaming_content).decode("utf-8-sig")
+    table = list(csv.reader(io.StringIO(content)))
+    assert [line[0] for line in table[1:]] == ["Used Bolat", "Fresh Asel", "Stateless Dana"]
+
+
+def planned_queries(client, django_assert_max_num_queries) -> int:
+    with django_assert_max_num_queries(15) as captured:
+        response = client.get(PLANNER, {"entry": "2026-07-01", "days": "30", "sort": "-spare", "page": "2"})
+    assert response.status_code == 200
+    return len(captured.captured_queries)
+
+
+def with_histories(drivers) -> None:
+    """Citizens of Kazakhstan, every other one with a 20-day stay in Russia this year."""
+    from stays.models import StayEvent as Event
+
+    Driver = type(drivers[0])
+    Driver.objects.filter(pk__in=[driver.pk for driver in drivers]).update(citizenship="KZ")
+    Event.objects.bulk_create(
+        [
+            Event(driver=driver, country="RU", kind=kind, date=on, source="driver")
+            for driver in drivers[::2]
+            for kind, on in (("entry", date(2026, 3, 1)), ("exit", date(2026, 3, 20)))
+        ]
+    )
+
+
+def test_a_plan_sorted_5000_driver_fleet_is_read_in_a_fixed_number_of_queries(
+    dispatcher_client, carrier, other_carrier, django_assert_max_num_queries
+):
+    with_histories(many_drivers(carrier, 60, prefix="small"))
+    few = planned_queries(dispatcher_client, django_assert_max_num_queries)
+    with_histories(many_drivers(carrier, 4940, prefix="big"))
+    many_drivers(other_carrier, 20, prefix="theirs")
+
+    many = planned_queries(dispatcher_client, django_assert_max_num_queries)
+    response = dispatcher_client.get(PLANNER, {"entry": "2026-07-01", "days": "30", "sort": "-spare"})
+
+    assert many == few
+    assert response.context["page"].paginator.count == 5000
+    spare = [item["row"].spare_days for item in response.context["rows"]]
+    assert len(spare) == 50
+    assert spare == sorted(spare, reverse=True)
+    assert spare[0] == 60  # no stay this year: 90 days in 180, 30 of them used by the trip
+    assert "theirs" not in response.content.decode()
+
+
+def test_a_plan_sorted_fleet_is_planned_once_and_again_only_when_a_history_changes(
+    dispatcher_client, fleet, carrier, monkeypatch
+):
+    from django.core.cache import cache
+
+    from stays import domain
+
+    cache.clear()  # plans kept by an earlier test of the same fleet and trip
+    calls = []
+    real_plan = domain.plan
+    monkeypatch.setattr(domain, "plan", lambda **kwargs: calls.append(1) or real_plan(**kwargs))
+    trip = {"entry": "2026-07-01", "days": "30"}
+
+    dispatcher_client.get(PLANNER, {**trip, "sort": "-spare"})
+    first = len(calls)
+    again = dispatcher_client.get(PLANNER, {**trip, "sort": "earliest"})
+    assert len(calls) == first == 2  # Fresh Asel and Used Bolat; Stateless Dana has no rule to plan by
+    assert rows_by_name(again)["Used Bolat"].earliest_entry == date(2026, 12, 22)
+
+    bolat = rows_by_name(again)["Used Bolat"].driver_id
+    StayEvent.objects.filter(driver_id=bolat, kind="exit").update(date=date(2026, 1, 20))  # 11 days, not 80
+    changed = dispatcher_client.get(PLANNER, {**trip, "sort": "earliest"})
+
+    assert len(calls) > first
+    assert rows_by_name(changed)["Used Bolat"].allowed is True

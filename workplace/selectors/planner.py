@@ -4,16 +4,23 @@ Planning a driver costs milliseconds to tens of milliseconds of pure computation
 for the earliest possible entry), so the planner works a page at a time: the page is chosen and ordered in SQL
 (by name or by the days left now), and only its drivers are planned. Each page costs the same few queries
 whatever the fleet size; the CSV export walks the whole fleet in chunks.
+
+Ordered by what the plans say (allowed, days to spare, earliest entry), the whole fleet is planned in four queries
+and sorted before a page is cut; its plans are kept in the cache under a digest of their inputs, so paging and
+sorting again cost the reads, not the planning.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.cache import cache
 from django.db.models import F, QuerySet
 
 from carriers.models import Driver
@@ -28,7 +35,11 @@ PLANNER_SORTS = {
     "days_left": (F("planner_days_left").asc(nulls_last=True), "name", "pk"),
     "-days_left": (F("planner_days_left").desc(nulls_last=True), "name", "pk"),
 }
+# Orders by what the plan answers: every driver of the fleet is planned first (see planner_rows_planned).
+PLANNED_SORTS = ("allowed", "-allowed", "spare", "-spare", "earliest", "-earliest")
 MINUTES_PER_DAY = 24 * 60
+PLAN_CACHE_PREFIX = "workplace:plan:"
+PLAN_CACHE_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -88,35 +99,80 @@ def planner_queryset(*, drivers: QuerySet[Driver], country: str, sort: str = "na
     )
 
 
-def planner_rows(*, drivers: Iterable[Driver], trip: TripQuery, as_of: date) -> list[PlannerRow]:
+def planner_rows(
+    *, drivers: Iterable[Driver], trip: TripQuery, as_of: date, id_query: QuerySet | None = None
+) -> list[PlannerRow]:
     """Plans ``trip`` for each of ``drivers`` (a page of :func:`planner_queryset`). Three queries: their
-    events, their regimes and the rules."""
+    events, their regimes and the rules (``id_query``: the drivers' ids as a subquery, for a whole fleet)."""
     drivers = list(drivers)
-    ids = [driver.pk for driver in drivers]
-    events: dict[int, list[StayEvent]] = defaultdict(list)
-    for event in StayEvent.objects.filter(driver_id__in=ids, deleted_at__isnull=True).order_by("date", "created_at"):
-        events[event.driver_id].append(event)
+    ids = id_query if id_query is not None else [driver.pk for driver in drivers]
+    events: dict[int, list[domain.Event]] = defaultdict(list)
+    for driver_id, country, kind, on in (
+        StayEvent.objects.filter(driver_id__in=ids, deleted_at__isnull=True)
+        .order_by("date", "created_at")
+        .values_list("driver_id", "country", "kind", "date")
+    ):
+        events[driver_id].append(domain.Event(country=str(country), kind=kind, on=on))
     regimes: dict[int, list[domain.Regime]] = defaultdict(list)
     for regime in DriverRegime.objects.filter(driver_id__in=ids):
         regimes[regime.driver_id].append(
             domain.Regime(regime=regime.regime, valid_from=regime.valid_from, valid_to=regime.valid_to)
         )
     rules = stay_selectors.stay_rules_list()
-    rows = []
-    for driver in drivers:
-        facts = domain.DriverFacts(citizenship=str(driver.citizenship or "").upper(), regimes=tuple(regimes[driver.pk]))
-        rows.append(_row(driver=driver, facts=facts, events=events[driver.pk], rules=rules, trip=trip, as_of=as_of))
+    facts = {
+        driver.pk: domain.DriverFacts(
+            citizenship=str(driver.citizenship or "").upper(), regimes=tuple(regimes[driver.pk])
+        )
+        for driver in drivers
+    }
+    # A plan is a pure function of its inputs, so the plans of these drivers are kept in the cache as one entry
+    # under a digest of all of them: paging through a plan-sorted fleet or sorting it again plans nobody twice,
+    # and any changed history, regime or rule is a new key (never stale). Drivers with the same facts and history
+    # (a fleet's new drivers, say) share one plan.
+    context = repr(([_stable(rule) for rule in rules], trip, as_of))
+    digests = {
+        driver.pk: hashlib.sha256(f"{context}|{facts[driver.pk]!r}|{tuple(events[driver.pk])!r}".encode()).hexdigest()
+        for driver in drivers
+    }
+    fleet_key = PLAN_CACHE_PREFIX + hashlib.sha256("".join(sorted(digests.values())).encode()).hexdigest()
+    plans: dict[str, domain.Plan] = (cache.get(fleet_key) or {}) if drivers else {}
+    known = len(plans)
+    rows = [
+        _row(
+            driver=driver,
+            facts=facts[driver.pk],
+            events=events[driver.pk],
+            rules=rules,
+            trip=trip,
+            as_of=as_of,
+            key=digests[driver.pk],
+            plans=plans,
+        )
+        for driver in drivers
+    ]
+    if len(plans) > known:
+        cache.set(fleet_key, plans, PLAN_CACHE_SECONDS)
     return rows
+
+
+def _stable(rule: domain.Rule) -> tuple:
+    """A rule's fields with its sets sorted: the same text in every process (a set's order is not)."""
+    return tuple(
+        sorted(value) if isinstance(value, frozenset) else value
+        for value in (getattr(rule, field.name) for field in dataclasses.fields(rule))
+    )
 
 
 def _row(
     *,
     driver: Driver,
     facts: domain.DriverFacts,
-    events: list[StayEvent],
+    events: list[domain.Event],
     rules: list[domain.Rule],
     trip: TripQuery,
     as_of: date,
+    key: str,
+    plans: dict[str, domain.Plan],
 ) -> PlannerRow:
     common = {
         "driver_id": driver.pk,
@@ -132,15 +188,17 @@ def _row(
         # No rule applies (no citizenship recorded, a citizen of the country, or no rule for them): the
         # planner cannot vouch for the trip, so it says so instead of calling it allowed.
         return PlannerRow(**common, rule_missing=True, allowed=False, max_days=0, spare_days=None, earliest_entry=None)
-    plan = domain.plan(
-        country=trip.country,
-        entry=trip.entry,
-        days=trip.stay_days,
-        driver=facts,
-        events=[domain.Event(country=str(event.country), kind=event.kind, on=event.date) for event in events],
-        rules=rules,
-        as_of=as_of,
-    )
+    plan = plans.get(key)
+    if plan is None:
+        plan = plans[key] = domain.plan(
+            country=trip.country,
+            entry=trip.entry,
+            days=trip.stay_days,
+            driver=facts,
+            events=events,
+            rules=rules,
+            as_of=as_of,
+        )
     return PlannerRow(
         **common,
         rule_missing=False,
@@ -149,6 +207,38 @@ def _row(
         spare_days=plan.max_days - trip.stay_days if plan.allowed else None,
         earliest_entry=plan.earliest_entry,
     )
+
+
+def _planned_key(sort: str):
+    """The ordering of a planned sort; drivers the planner cannot vouch for (no rule) always come last."""
+    field = sort.lstrip("-")
+    descending = sort.startswith("-")
+
+    def key(row: PlannerRow):
+        if field == "allowed":
+            value: tuple = (not row.allowed,)  # allowed first
+        elif field == "spare":
+            value = (row.spare_days if row.spare_days is not None else -1,)
+        else:  # earliest: the allowed enter on the trip's date; no date within two years is the latest of all
+            value = (row.earliest_entry is None, row.earliest_entry or date.max)
+        return value
+
+    def ordered(rows: list[PlannerRow]) -> list[PlannerRow]:
+        rows = sorted(rows, key=lambda row: (row.name, row.driver_id))
+        rows.sort(key=key, reverse=descending)  # stable: ties stay in name order
+        rows.sort(key=lambda row: row.rule_missing)
+        return rows
+
+    return ordered
+
+
+def planner_rows_planned(*, drivers: QuerySet[Driver], trip: TripQuery, as_of: date, sort: str) -> list[PlannerRow]:
+    """Every driver of ``drivers`` planned, in ``sort`` order (one of ``PLANNED_SORTS``: allowed first or last,
+    most or fewest days to spare, earliest possible entry first or last; ties by name). Four queries whatever the
+    fleet size: the drivers, all their events, their regimes and the rules."""
+    queryset = planner_queryset(drivers=drivers, country=trip.country)
+    rows = planner_rows(drivers=queryset, trip=trip, as_of=as_of, id_query=drivers.values("pk"))
+    return _planned_key(sort)(rows)
 
 
 def planner_rows_all(
