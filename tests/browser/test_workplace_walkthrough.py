@@ -1,6 +1,7 @@
 """A dispatcher's morning in a real browser, in English, Russian and Kazakh: the fleet board, a driver's page with
-the stay summary and the calendar strip, the trip planner, the crossings dashboard with the corridor map, and the
-alerts inbox, on the app as ``make run`` serves it. Each page leaves a screenshot in test-artifacts/browser/
+the stay summary and the calendar strip, the trip planner (sorted by the days to spare, exported to CSV), the
+crossings dashboard with the corridor map (linked to the cards) and each estimate's live accuracy, and the alerts
+inbox, on the app as ``make run`` serves it. Each page leaves a screenshot in test-artifacts/browser/
 (walk-<language>-<step>.png); a failed request or a console error on any page fails the walk (the ``page``
 fixture watches), and another carrier's driver never appears."""
 
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urljoin
 
 import pytest
 from django.utils import timezone
@@ -16,6 +18,7 @@ from carriers.models import Notification
 from queues.models import Estimate, EstimatePoint, Queue
 from stays.models import StayEvent
 from stays.services import stay_statuses_refresh
+from tests.estimates import report_store
 from tests.factories import DriverFactory
 
 pytestmark = pytest.mark.browser
@@ -28,6 +31,9 @@ NAVIGATION = {
     "ru": ["Риски автопарка", "Планировщик рейсов", "Пункты пропуска", "Оповещения"],
     "kk": ["Автопарк тәуекелдері", "Сапар жоспарлағыш", "Өткізу пункттері", "Ескертулер"],
 }
+# The live accuracy beside an estimate, and the planner's "days to spare" column, in each language.
+ACCURACY = {"en": "Last 7 days: off by", "ru": "Последние 7 дн.: в среднем ошибка", "kk": "Соңғы 7 күн: орташа қателік"}
+NO_REALISED = {"en": "No realised waits yet", "ru": "Фактических ожиданий пока нет", "kk": "Нақты күтулер әлі жоқ"}
 WAITS = [  # crossing, direction, minutes: a spread of waits across the corridor for the map's colours
     ("syrym-mashtakovo", "KZ-RU", 610),
     ("zhaisan-sagarchin", "KZ-RU", 95),
@@ -109,6 +115,19 @@ def morning(dispatcher, carrier, other_carrier):
             confidence="high",
             published=True,
         )
+    # Twelve trucks that crossed at Syrym with their wait, each joining five minutes after a published hour: the
+    # dashboard shows how right the estimates were.
+    syrym = Queue.objects.get(crossing__slug="syrym-mashtakovo", from_country="KZ", to_country="RU")
+    for hours in range(1, 13):
+        report = report_store(
+            driver=DriverFactory(),
+            queue=syrym,
+            observed_at=now - timedelta(minutes=60 * hours),
+            kind="crossed",
+            position=None,
+        )
+        report.waited_minutes = 600
+        report.save(update_fields=["waited_minutes"])
     return drivers
 
 
@@ -158,6 +177,22 @@ def test_a_dispatcher_walks_the_workplace(page, dispatcher, morning, screenshot,
     for name in morning:
         assert name in planner
     assert STRANGER not in page.content()
+    # Sorted by what the plans say: most days to spare first (clicking the header twice), the CSV in that order.
+    spare_header = page.locator("table.kezek-planner-table thead th").nth(3)
+    spare_header.locator("a").click()
+    page.wait_for_url(re.compile(r"sort=spare"))
+    page.locator("table.kezek-planner-table thead th").nth(3).locator("a").click()
+    page.wait_for_url(re.compile(r"sort=-spare"))
+    assert page.locator("table.kezek-planner-table thead th").nth(3).get_attribute("aria-sort") == "descending"
+    spare = [
+        int(text) if text.strip().isdigit() else -1
+        for text in page.locator("table.kezek-planner-table tbody td.kezek-spare").all_inner_texts()
+    ]
+    assert spare == sorted(spare, reverse=True)
+    assert spare[0] > 0
+    exported = page.request.get(urljoin(page.url, page.locator("#kezek-planner-csv").get_attribute("href")))
+    assert exported.status == 200
+    assert exported.headers["content-type"].startswith("text/csv")
     _no_horizontal_overflow(page)
     screenshot(page, f"walk-{language}-3-planner")
 
@@ -168,6 +203,15 @@ def test_a_dispatcher_walks_the_workplace(page, dispatcher, morning, screenshot,
     assert corridor.count() == 1
     assert corridor.bounding_box()["width"] > 600
     assert corridor.locator("a").count() >= len(WAITS)
+    # Beside each estimate, how right the estimates were lately, in the reader's language.
+    syrym = page.locator("section#crossing-syrym-mashtakovo .kezek-accuracy")
+    assert ACCURACY[language] in syrym.inner_text()
+    assert NO_REALISED[language] in page.locator(".kezek-cards").inner_text()
+    # The map links each crossing to its card.
+    corridor.locator('a[data-crossing="syrym-mashtakovo"]').click()
+    page.wait_for_url(re.compile(r"#crossing-syrym-mashtakovo$"))
+    assert page.locator("section#crossing-syrym-mashtakovo").is_visible()
+    page.evaluate("window.scrollTo(0, 0)")
     _no_horizontal_overflow(page)
     screenshot(page, f"walk-{language}-4-crossings")
 
