@@ -150,6 +150,9 @@ def test_without_the_setting_the_guides_local_subscription_is_refused_as_it_says
 
 # --- The steps, run ----------------------------------------------------------------------------------------------
 @pytest.mark.xdist_group("served-guide")
+# The guide's steps seed the whole demo (make run's load_demo), serve it and refresh every queue: about a minute and
+# a half on a quiet machine, several times that on a busy one, so it gets more than the suite's default 300 s.
+@pytest.mark.timeout(900)
 def test_the_guides_local_webhook_steps_deliver_an_alert_to_its_receiver(transactional_db, settings):
     run_env = _env_of(_command(r"make run$"))
     refresh = _command(r"manage\.py refresh_estimates$")
