@@ -47,7 +47,6 @@ from workplace.selectors import (
     dispatcher_alert_facts,
     dispatcher_notification_list,
     dispatcher_notification_unread_count,
-    exit_queue_get,
     fleet_board_exit_plans,
     fleet_board_rows,
     fleet_risk_board_queryset,
@@ -57,6 +56,7 @@ from workplace.selectors import (
     planner_rows_all,
     planner_rows_planned,
     queue_dashboard_list,
+    trip_queues_get,
 )
 from workplace.services import dispatcher_language_set
 
@@ -501,6 +501,9 @@ def _planner_query(request: HttpRequest, *, today) -> tuple[dict, list[str]]:
     crossing_slug = request.GET.get("crossing") or None
     if crossing_slug not in dict(crossing_choices):
         crossing_slug = None
+    entry_crossing = request.GET.get("entry_crossing") or None
+    if entry_crossing not in dict(crossing_choices):
+        entry_crossing = None
     sort = request.GET.get("sort") or "name"
     if sort not in PLANNER_SORTS and sort not in PLANNED_SORTS:
         sort = "name"
@@ -508,6 +511,7 @@ def _planner_query(request: HttpRequest, *, today) -> tuple[dict, list[str]]:
         "entry": entry,
         "days": days,
         "crossing": crossing_slug,
+        "entry_crossing": entry_crossing,
         "crossing_choices": crossing_choices,
         "sort": sort,
     }, problems
@@ -527,12 +531,24 @@ def trip_planner(request: HttpRequest, *, site) -> HttpResponse:
     today = timezone.now().date()
     query, problems = _planner_query(request, today=today)
     drivers, carrier_id = _planner_drivers(request)
-    exit_queue = exit_queue_get(crossing_slug=query["crossing"], country=PLANNER_COUNTRY) if query["crossing"] else None
+    entry_queue, exit_queue = (
+        trip_queues_get(
+            country=PLANNER_COUNTRY,
+            entry=query["entry"],
+            days=query["days"],
+            entry_crossing=query["entry_crossing"],
+            exit_crossing=query["crossing"],
+            now=timezone.now(),
+        )
+        if not problems
+        else (None, None)
+    )
     trip = TripQuery(
         country=PLANNER_COUNTRY,
         entry=query["entry"],
         days=query["days"],
         exit_queue_days=exit_queue.queue_days if exit_queue else 0,
+        entry_queue_days=entry_queue.queue_days if entry_queue else 0,
     )
     planned = query["sort"] in PLANNED_SORTS
     if request.GET.get("format") == "csv" and not problems:
@@ -555,6 +571,7 @@ def trip_planner(request: HttpRequest, *, site) -> HttpResponse:
         "entry": query["entry"].isoformat(),
         "days": query["days"],
         **({"crossing": query["crossing"]} if query["crossing"] else {}),
+        **({"entry_crossing": query["entry_crossing"]} if query["entry_crossing"] else {}),
         **({"carrier": carrier_id} if carrier_id else {}),
     }
     context = {
@@ -565,6 +582,8 @@ def trip_planner(request: HttpRequest, *, site) -> HttpResponse:
         "trip": trip,
         "exit_queue": exit_queue,
         "exit_wait": duration_label(exit_queue.estimate.high_minutes) if exit_queue and exit_queue.estimate else "",
+        "entry_queue": entry_queue,
+        "entry_wait": duration_label(entry_queue.estimate.high_minutes) if entry_queue and entry_queue.estimate else "",
         "rows": [{"row": row, "url": _driver_change_url(row.driver_id)} for row in rows],
         "page": page,
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import time_machine
@@ -66,26 +66,6 @@ def test_each_driver_is_allowed_or_given_the_earliest_entry(dispatcher_client, f
     assert rows["Used Bolat"].earliest_entry == date(2026, 12, 22)
     assert rows["Stateless Dana"].rule_missing is True
     assert rows["Stateless Dana"].allowed is False
-
-
-def test_the_exit_queue_adds_its_days_to_the_stay(dispatcher_client, fleet):
-    Estimate.objects.create(
-        queue=queue_at("syrym-mashtakovo", "RU-KZ"),
-        wait_minutes=1500,
-        low_minutes=1200,
-        high_minutes=2000,  # up to 34 h: two days
-        reports=30,
-        drivers=12,
-        computed_at=TODAY,
-        data_until=TODAY,
-        confidence="medium",
-        published=True,
-    )
-
-    response = dispatcher_client.get(PLANNER, {"entry": "2026-07-01", "days": "30", "crossing": "syrym-mashtakovo"})
-
-    assert response.context["trip"].stay_days == 32
-    assert rows_by_name(response)["Fresh Asel"].spare_days == 48
 
 
 def test_sorting_by_days_left_and_by_name(dispatcher_client, carrier):
@@ -293,3 +273,57 @@ def test_a_plan_sorted_fleet_is_planned_once_and_again_only_when_a_history_chang
 
     assert len(calls) > first
     assert rows_by_name(changed)["Used Bolat"].allowed is True
+
+
+def publish(slug: str, direction: str, *, high: int) -> None:
+    Estimate.objects.create(
+        queue=queue_at(slug, direction),
+        wait_minutes=high * 3 // 4,
+        low_minutes=high // 2,
+        high_minutes=high,
+        reports=30,
+        drivers=12,
+        computed_at=TODAY,
+        data_until=TODAY,
+        confidence="medium",
+        published=True,
+    )
+
+
+def test_the_entry_queue_forecast_delays_the_stay_and_the_exit_queue_forecast_lengthens_it(dispatcher_client, fleet):
+    from queues.selectors.forecast import exit_queue_days
+
+    publish("syrym-mashtakovo", "KZ-RU", high=3000)  # up to 50 h into Russia
+    publish("syrym-mashtakovo", "RU-KZ", high=2000)
+    entering = exit_queue_days(country="KZ", exit_day=date(2026, 7, 1), crossing="syrym-mashtakovo", now=TODAY)
+    assert entering is not None
+    assert entering > 0
+    inside = date(2026, 7, 1) + timedelta(days=entering)
+    leaving = exit_queue_days(
+        country="RU", exit_day=inside + timedelta(days=29), crossing="syrym-mashtakovo", now=TODAY
+    )
+    assert leaving is not None
+    assert leaving > 0
+
+    response = dispatcher_client.get(
+        PLANNER,
+        {"entry": "2026-07-01", "days": "30", "crossing": "syrym-mashtakovo", "entry_crossing": "syrym-mashtakovo"},
+    )
+
+    trip = response.context["trip"]
+    assert trip.entry_queue_days == entering
+    assert trip.stay_entry == inside
+    assert trip.stay_days == 30 + leaving
+    assert rows_by_name(response)["Fresh Asel"].spare_days == 50 - leaving  # 80 days left, 30 used by the trip
+    html = response.content.decode()
+    assert f"each stay is planned from {inside:%Y-%m-%d}" in html
+    assert "by its forecast for the last day of the trip" in html
+
+
+def test_an_entry_crossing_without_an_estimate_plans_from_the_entry_date(dispatcher_client, fleet):
+    response = dispatcher_client.get(
+        PLANNER, {"entry": "2026-07-01", "days": "30", "entry_crossing": "syrym-mashtakovo"}
+    )
+
+    assert response.context["trip"].stay_entry == date(2026, 7, 1)
+    assert "the stay is planned from the entry date" in response.content.decode()

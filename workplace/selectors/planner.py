@@ -14,17 +14,17 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
 from django.db.models import F, QuerySet
 
 from carriers.models import Driver
-from queues.models import Estimate, Queue
+from queues.models import Crossing, Estimate, Queue
+from queues.selectors import forecast as forecast_selectors
 from stays import domain
 from stays import selectors as stay_selectors
 from stays.models import DriverRegime, StayEvent
@@ -44,17 +44,25 @@ PLAN_CACHE_SECONDS = 3600
 
 @dataclass(frozen=True)
 class TripQuery:
-    """A trip into ``country`` entering on ``entry`` for ``days`` days, leaving through a queue that is
-    expected to take ``exit_queue_days`` more days in the country (0 when unknown)."""
+    """A trip into ``country``: the truck joins the entry queue on ``entry``, which is forecast to take
+    ``entry_queue_days`` days before it is inside (0 when unknown: the queue stands outside the country, so they
+    delay the stay, they do not count in it); it stays ``days`` days and then leaves through a queue forecast to
+    take ``exit_queue_days`` more days in the country (0 when unknown)."""
 
     country: str
     entry: date
     days: int
     exit_queue_days: int = 0
+    entry_queue_days: int = 0
 
     @property
     def stay_days(self) -> int:
         return self.days + self.exit_queue_days
+
+    @property
+    def stay_entry(self) -> date:
+        """The first day inside the country."""
+        return self.entry + timedelta(days=self.entry_queue_days)
 
 
 @dataclass(frozen=True)
@@ -76,8 +84,9 @@ class PlannerRow:
 
 @dataclass(frozen=True)
 class ExitQueue:
-    """The published estimate of the queue out of the country at the chosen crossing, in whole days
-    (the high end of its 80% range, rounded up: the conservative count)."""
+    """A queue of the trip at the chosen crossing (into the country or out of it), its published estimate, and the
+    days it is forecast to add (``queues.selectors.forecast.exit_queue_days``: a truck joining at noon of the day,
+    through at the high end of the forecast); 0 days and no estimate when none is published."""
 
     crossing_slug: str
     direction: str
@@ -184,7 +193,7 @@ def _row(
         "days_left_now": getattr(driver, "planner_days_left", None),
         "risk_now": getattr(driver, "planner_risk", None),
     }
-    if domain.rule_in_force(rules=rules, country=trip.country, driver=facts, day=trip.entry) is None:
+    if domain.rule_in_force(rules=rules, country=trip.country, driver=facts, day=trip.stay_entry) is None:
         # No rule applies (no citizenship recorded, a citizen of the country, or no rule for them): the
         # planner cannot vouch for the trip, so it says so instead of calling it allowed.
         return PlannerRow(**common, rule_missing=True, allowed=False, max_days=0, spare_days=None, earliest_entry=None)
@@ -192,7 +201,7 @@ def _row(
     if plan is None:
         plan = plans[key] = domain.plan(
             country=trip.country,
-            entry=trip.entry,
+            entry=trip.stay_entry,
             days=trip.stay_days,
             driver=facts,
             events=events,
@@ -251,11 +260,11 @@ def planner_rows_all(
         yield from planner_rows(drivers=queryset[start : start + chunk], trip=trip, as_of=as_of)
 
 
-def exit_queue_get(*, crossing_slug: str, country: str) -> ExitQueue | None:
-    """The queue out of ``country`` at the crossing ``crossing_slug`` with its current estimate; None when the
-    crossing has no such queue. One query."""
+def trip_queue_get(*, crossing_slug: str, from_country: str, day: date, now: datetime) -> ExitQueue | None:
+    """The queue out of ``from_country`` at the crossing ``crossing_slug`` joined on ``day``, with the days it is
+    forecast to take (see :class:`ExitQueue`); None when the crossing has no such queue. Four queries at most."""
     queue = (
-        Queue.objects.filter(crossing__slug=crossing_slug, from_country=country)
+        Queue.objects.filter(crossing__slug=crossing_slug, from_country=from_country)
         .select_related("crossing", "estimate")
         .first()
     )
@@ -263,5 +272,29 @@ def exit_queue_get(*, crossing_slug: str, country: str) -> ExitQueue | None:
         return None
     estimate = getattr(queue, "estimate", None)
     published = estimate if estimate is not None and estimate.published else None
-    days = math.ceil(published.high_minutes / MINUTES_PER_DAY) if published else 0
-    return ExitQueue(crossing_slug=crossing_slug, direction=queue.direction, estimate=published, queue_days=days)
+    days = (
+        forecast_selectors.exit_queue_days(country=from_country, exit_day=day, crossing=crossing_slug, now=now)
+        if published
+        else None
+    )
+    return ExitQueue(crossing_slug=crossing_slug, direction=queue.direction, estimate=published, queue_days=days or 0)
+
+
+def trip_queues_get(
+    *, country: str, entry: date, days: int, entry_crossing: str | None, exit_crossing: str | None, now: datetime
+) -> tuple[ExitQueue | None, ExitQueue | None]:
+    """The entry queue (into ``country`` at ``entry_crossing``, joined on ``entry``) and the exit queue (out of it
+    at ``exit_crossing``, joined on the trip's last day, after the entry queue's days), each None when not chosen."""
+    entering = None
+    if entry_crossing:
+        crossing = Crossing.objects.filter(slug=entry_crossing).values("country_a", "country_b").first()
+        if crossing is not None:
+            other = str(crossing["country_b"] if str(crossing["country_a"]) == country else crossing["country_a"])
+            entering = trip_queue_get(crossing_slug=entry_crossing, from_country=other, day=entry, now=now)
+    leaving = None
+    if exit_crossing:
+        inside = entry + timedelta(days=entering.queue_days if entering else 0)
+        leaving = trip_queue_get(
+            crossing_slug=exit_crossing, from_country=country, day=inside + timedelta(days=days - 1), now=now
+        )
+    return entering, leaving
