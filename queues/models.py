@@ -242,7 +242,14 @@ class Report(models.Model):
     # SHA-256 of the canonical content, to tell a resend (duplicate) from a different report (conflict).
     content_hash = models.CharField(max_length=64)
     flags = models.JSONField(_("flags"), default=list, blank=True)
-    trusted = models.BooleanField(_("trusted"), default=True)
+    trusted = models.BooleanField(
+        _("trusted"),
+        default=True,
+        help_text=_(
+            "Whether this report counts towards the wait estimates. An operator unticks it for a report that looks "
+            "wrong (far from the queue, made up); it stays stored but leaves the estimates alone."
+        ),
+    )
     # Set once the report was put into its visit, flagged and (``crossed``) recorded as stay events; ingest stores
     # reports unprocessed and ``queues.services.reports.reports_process`` does the rest after commit.
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
