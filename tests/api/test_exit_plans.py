@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 import time_machine
 
-from queues.domain.forecast import join_margin
+from queues.domain.forecast import JOIN_BY_MARGIN_SHARE, join_margin
 from queues.selectors.forecast import exit_plan_list, exit_queue_days
 from tests.partner_support import NOW, isolate_cache, publish_estimate, queue_of
 
@@ -40,7 +40,8 @@ def test_each_exit_queue_with_an_estimate_gets_its_join_by_earliest_first():
         needed = timedelta(minutes=item.high_minutes)
         assert item.in_time
         assert item.join_by + needed <= deadline
-        assert deadline - item.join_by - needed < timedelta(minutes=15) + max(timedelta(hours=1), 0.2 * needed)
+        margin = max(timedelta(hours=1), JOIN_BY_MARGIN_SHARE * needed)
+        assert deadline - item.join_by - needed < timedelta(minutes=15) + margin
 
 
 def test_with_no_estimate_at_any_exit_the_plan_is_empty():
@@ -56,14 +57,14 @@ def test_a_queue_too_long_for_the_time_left_says_join_now_and_not_in_time():
     assert not item.in_time
 
 
-def test_the_join_margin_is_a_fifth_of_the_high_end_and_at_least_an_hour():
+def test_the_join_margin_is_the_calibrated_share_of_the_high_end_and_at_least_an_hour():
     from queues.domain.forecast import Forecast
 
     def forecast(high):
         return Forecast(NOW, high, high, high, "low", NOW, None, None)
 
     assert join_margin(forecast(60)) == timedelta(hours=1)
-    assert join_margin(forecast(1000)) == timedelta(minutes=200)
+    assert join_margin(forecast(1000)) == timedelta(minutes=460)
 
 
 def test_an_exit_queue_of_hours_adds_no_day_and_one_of_a_day_adds_one():

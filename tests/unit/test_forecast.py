@@ -68,7 +68,20 @@ def test_the_learned_day_profile_makes_daytime_joins_longer_than_night_joins():
     afternoon = forecaster.at(datetime(2026, 3, 10, 14, 0, tzinfo=UTC))
     night = forecaster.at(datetime(2026, 3, 11, 2, 0, tzinfo=UTC))
 
-    assert afternoon.wait_minutes > 2 * night.wait_minutes
+    assert afternoon.wait_minutes > 1.3 * night.wait_minutes
+
+
+def test_the_day_profile_is_trusted_more_the_more_days_showed_it():
+    def ratio(days: int) -> float:
+        forecaster = Forecaster(
+            ForecastInputs(estimate=_estimate(wait=60, low=45, high=80), history=_day_night_history(days=days))
+        )
+        afternoon = forecaster.at(datetime(2026, 3, 10, 14, 0, tzinfo=UTC))
+        night = forecaster.at(datetime(2026, 3, 11, 2, 0, tzinfo=UTC))
+        return afternoon.wait_minutes / night.wait_minutes
+
+    # An hour seen on n days keeps n / (n + PROFILE_SHRINK_DAYS) of its log difference from the usual level.
+    assert 1.0 < ratio(2) < ratio(4) < ratio(7) < 4.0
 
 
 def test_a_planned_closure_is_waited_out():
