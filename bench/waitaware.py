@@ -55,7 +55,7 @@ def corridor_classes(seed: int) -> tuple[str, str, str]:
 def run_world(job: tuple[str, int]):
     world_class, seed = job
     run = world_simulate(world_draw(world_class=world_class, seed=seed, hours=HOURS))
-    lines = list(replay(run.reports, every=EVERY, spacing_m=run.spacing_m))
+    lines = list(replay(run.reports, every=EVERY, spacing_m=run.spacing_m, schedules=run.schedules))
     return world_class, seed, run, lines, forecast_score(run, lines, every=FORECAST_EVERY)
 
 
