@@ -7,9 +7,15 @@ PostgreSQL from DATABASE_URL. The integration suite (tests/integration) adds a l
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 
 from tests.factories import CarrierFactory, DispatcherFactory, DriverFactory, token_for
+
+# Property tests check rules, not speed (speed is measured in bench/): no per-example deadline and no "too slow"
+# health check, so a busy machine (CI with a live worker beside it) cannot turn a correct rule into a failure.
+settings.register_profile("kezek", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("kezek")
 
 _DB_FIXTURES = (
     "db",
