@@ -9,9 +9,9 @@ from django.conf import settings
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from carriers.models import Driver
-from queues.catalogue import crossing_local_date
+from queues.catalogue import crossing_local_date, crossing_time_zone
 from queues.models import Crossing
-from stays import domain
+from stays import domain, record
 from stays.models import DriverRegime, RegistryCheck, StayEvent, StayRule, StayStatusSnapshot
 
 
@@ -201,3 +201,44 @@ def stay_exit_limit_get(*, driver: Driver, country: str, on: date) -> tuple[bool
     if status is None or status.rule is None or not status.in_country:
         return False, None
     return True, status.latest_exit
+
+
+def _recorded_event(event: StayEvent, *, driver: Driver) -> record.RecordedEvent:
+    user = event.created_by
+    by = None
+    if user is not None and user.pk != driver.user_id:
+        by = user.get_full_name() or user.get_username()
+    crossing = event.crossing
+    return record.RecordedEvent(
+        id=str(event.pk),
+        country=str(event.country).upper(),
+        kind=event.kind,
+        on=event.date,
+        source=event.source,
+        recorded_at=event.created_at,
+        recorded_by=by,
+        crossing=crossing.slug if crossing is not None else None,
+        crossing_names=(crossing.name, crossing.name_ru, crossing.name_kk) if crossing is not None else None,
+    )
+
+
+def stay_record_get(
+    *, driver: Driver, country: str, period_from: date, period_to: date, at: datetime
+) -> record.StayRecord:
+    """The driver's stay record of ``country`` for the period, generated at ``at`` (``stays.record``)."""
+    events = list(stay_events_list(driver=driver).select_related("created_by"))
+    own = [event for event in events if str(event.country).upper() == country and event.date <= period_to]
+    last = max(own, key=lambda event: (event.date, event.created_at), default=None)
+    return record.stay_record_build(
+        country=country,
+        period_from=period_from,
+        period_to=period_to,
+        events=[_recorded_event(event, driver=driver) for event in events],
+        driver=stay_driver_facts(driver=driver),
+        driver_name=driver.name,
+        rules=stay_rules_list(),
+        registry=registry_state_get(driver=driver),
+        thresholds=stay_thresholds(),
+        generated_at=at,
+        local_zone=crossing_time_zone(crossing=last.crossing if last else None, country=country),
+    )

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_date
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language, gettext_lazy, pgettext_lazy
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -23,18 +23,10 @@ from carriers.admin_tenancy import dispatcher_carrier_id
 from queues.selectors.forecast import ExitPlanItem
 from stays import domain
 from stays.exit_plans import local_join_by, stay_exit_plans_get
-from stays.labels import RISK_LABELS
+from stays.labels import REASON_LABELS, RISK_LABELS, rule_text
 from workplace.calendar_strip import CalendarLabels, StripFacts, month_starts, stay_calendar_svg
 from workplace.selectors import DriverStayOverview, driver_stay_overview, driver_trip_plan
 
-REASON_LABELS = {
-    domain.REASON_REGISTRY_LISTED: gettext_lazy("a registry check found the driver listed"),
-    domain.REASON_OVER_LIMIT: gettext_lazy("more days of stay than the limit allows"),
-    domain.REASON_OVER_CONTINUOUS_CAP: gettext_lazy("one continuous stay longer than allowed"),
-    domain.REASON_OVER_PER_ENTRY_CAP: gettext_lazy("a stay longer than one entry allows"),
-    domain.REASON_DAYS_LEFT_HIGH: gettext_lazy("very few days left"),
-    domain.REASON_DAYS_LEFT_WATCH: gettext_lazy("few days left"),
-}
 MONTHS_SHORT = [
     pgettext_lazy("month", "Jan"),
     pgettext_lazy("month", "Feb"),
@@ -55,19 +47,6 @@ PLAN_MAX_DAYS = domain.PLAN_MAX_DAYS
 
 def country_name(code: str) -> str:
     return str(countries.name(code) or code)
-
-
-def _rule_text(rule: domain.Rule) -> str:
-    if rule.window == domain.CALENDAR_YEAR:
-        text = _("%(limit)d days per calendar year") % {"limit": rule.limit_days}
-    else:
-        text = _("%(limit)d days in any %(window)d days") % {"limit": rule.limit_days, "window": rule.window_days}
-    caps = []
-    if rule.continuous_cap_days:
-        caps.append(_("a continuous stay up to %(days)d days") % {"days": rule.continuous_cap_days})
-    if rule.per_entry_cap_days:
-        caps.append(_("up to %(days)d days per entry") % {"days": rule.per_entry_cap_days})
-    return "; ".join([text, *caps])
 
 
 def _first_month(status: domain.CountryStatus, on: date) -> date:
@@ -148,7 +127,7 @@ def _summary(overview: DriverStayOverview, *, exit_plans: Mapping[str, Sequence[
                 "status": status,
                 "country": status.country,
                 "country_name": country_name(status.country),
-                "rule_text": _rule_text(status.rule),
+                "rule_text": rule_text(status.rule),
                 "risk_label": RISK_LABELS.get(status.risk, status.risk),
                 "reasons": [str(REASON_LABELS.get(code, code)) for code in status.risk_reasons],
                 # The latest moment to join each exit queue ("join by") while in the country.

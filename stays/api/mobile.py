@@ -159,6 +159,32 @@ class StayCountrySerializer(serializers.Serializer):
     )
 
 
+def country_status_dict(item: domain.CountryStatus) -> dict:
+    """One ``<stay status>`` country entry (without the exit plan, which is live data)."""
+    return {
+        "country": item.country,
+        "rule": {
+            "limit_days": item.rule.limit_days,
+            "window": item.rule.window,
+            "window_days": item.rule.window_days if item.rule.window == domain.ROLLING else None,
+            "source": item.rule.source,
+        }
+        if item.rule
+        else None,
+        "rule_missing": item.rule_missing,
+        "in_country": item.in_country,
+        "days_used": item.days_used,
+        "days_left": item.days_left,
+        "window_start": _day(item.window_start),
+        "window_end": _day(item.window_end),
+        "latest_exit": _day(item.latest_exit),
+        "overstay_days": item.overstay_days,
+        "risk": item.risk,
+        "risk_reasons": list(item.risk_reasons),
+        "registry": {"status": item.registry.status, "checked_on": _day(item.registry.checked_on)},
+    }
+
+
 class StayStatusApi(APIView):
     @extend_schema_serializer(component_name="StayStatusQuery")
     class QuerySerializer(serializers.Serializer):
@@ -178,31 +204,7 @@ class StayStatusApi(APIView):
         def to_representation(self, result: domain.StayStatus) -> dict:
             return {
                 "on": result.on.isoformat(),
-                "countries": [
-                    {
-                        "country": item.country,
-                        "rule": {
-                            "limit_days": item.rule.limit_days,
-                            "window": item.rule.window,
-                            "window_days": item.rule.window_days if item.rule.window == domain.ROLLING else None,
-                            "source": item.rule.source,
-                        }
-                        if item.rule
-                        else None,
-                        "rule_missing": item.rule_missing,
-                        "in_country": item.in_country,
-                        "days_used": item.days_used,
-                        "days_left": item.days_left,
-                        "window_start": _day(item.window_start),
-                        "window_end": _day(item.window_end),
-                        "latest_exit": _day(item.latest_exit),
-                        "overstay_days": item.overstay_days,
-                        "risk": item.risk,
-                        "risk_reasons": list(item.risk_reasons),
-                        "registry": {"status": item.registry.status, "checked_on": _day(item.registry.checked_on)},
-                    }
-                    for item in result.countries
-                ],
+                "countries": [country_status_dict(item) for item in result.countries],
             }
 
     @extend_schema(

@@ -107,3 +107,11 @@ def test_the_stay_status_documents_the_exit_plan_and_the_plan_its_queue_days():
     assert "queue_days" in schemas["StayPlan"]["properties"]
     parameters = {parameter["name"] for parameter in document["paths"]["/api/v1/stays/plan"]["get"]["parameters"]}
     assert "exit_crossing" in parameters
+
+
+def test_the_stay_record_is_documented_as_json_and_as_a_pdf():
+    operation = openapi_document("driver")["paths"]["/api/v1/stays/record"]["get"]
+
+    assert set(operation["responses"]["200"]["content"]) == {"application/json", "application/pdf"}
+    assert {"400", "401", "406"} <= set(operation["responses"])
+    assert {parameter["name"] for parameter in operation["parameters"]} >= {"country", "from", "to"}

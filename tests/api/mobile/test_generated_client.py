@@ -116,3 +116,28 @@ def test_stays_and_a_plan_through_the_generated_client(signed_in):
     assert russia.days_used == 11
     assert plan.days == 20
     assert isinstance(plan.allowed, bool)
+
+
+def test_the_stay_record_through_the_generated_client(signed_in):
+    from kezek_driver_client.api.me import me_update
+    from kezek_driver_client.api.stays import stays_events_create, stays_record
+    from kezek_driver_client.models import PatchedMeUpdateInputRequest, StayEventInputRequest
+
+    today = timezone.now().date()
+    me_update.sync(client=signed_in, body=PatchedMeUpdateInputRequest.from_dict({"citizenship": "KZ"}))
+    stays_events_create.sync(
+        client=signed_in,
+        body=StayEventInputRequest.from_dict(
+            {"country": "RU", "kind": "entry", "date": str(today - timedelta(days=4))}
+        ),
+    )
+
+    record = stays_record.sync(client=signed_in, country="RU", from_=today - timedelta(days=30), to=today)
+
+    assert record.country == "RU"
+    assert record.days_in_period == 5
+    (stay,) = record.stays
+    assert stay.entry.source.value == "driver"
+    assert stay.exit_ is None
+    assert record.status.days_used == 5
+    assert record.status.in_country is True
