@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -220,6 +220,20 @@ def _recorded_event(event: StayEvent, *, driver: Driver) -> record.RecordedEvent
         crossing=crossing.slug if crossing is not None else None,
         crossing_names=(crossing.name, crossing.name_ru, crossing.name_kk) if crossing is not None else None,
     )
+
+
+RECORD_DEFAULT_DAYS = 365
+
+
+def stay_record_period(
+    *, driver: Driver, at: datetime, period_from: date | None = None, period_to: date | None = None
+) -> tuple[date, date, date]:
+    """``(from, to, today)`` of a record: ``to`` defaults to the driver's local today, ``from`` to a year back
+    (``to`` - 364 days, not before 2000-01-01)."""
+    today = stay_driver_today(driver=driver, at=at)
+    end = period_to or today
+    start = period_from or max(date(2000, 1, 1), end - timedelta(days=RECORD_DEFAULT_DAYS - 1))
+    return start, end, today
 
 
 def stay_record_get(

@@ -43,6 +43,9 @@ class DriverAdmin(DriverStayAdminMixin, CarrierDriverAdmin):
     def get_queryset(self, request):
         return self.annotate_stays(super().get_queryset(request))
 
+    def get_urls(self):
+        return self.stay_urls() + super().get_urls()
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         """The admin's page, led by the driver's stays; another carrier's driver stays "not found"."""
         driver = self.get_object(request, admin.utils.unquote(object_id))

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 from django.utils.dateparse import parse_date
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext as _
@@ -133,6 +134,7 @@ def _summary(overview: DriverStayOverview, *, exit_plans: Mapping[str, Sequence[
                 # The latest moment to join each exit queue ("join by") while in the country.
                 "exit_plan": exit_plan_shown(exit_plans.get(status.country, ()), language=language),
                 "calendar": _calendar(status, overview.stays.get(status.country, []), overview.on),
+                "record_url": _record_url(overview.driver.pk, status.country),
             }
         )
     return cards
@@ -170,10 +172,10 @@ def _plan(request: HttpRequest, overview: DriverStayOverview) -> dict:
     return form
 
 
-def _record_url(driver_id: int) -> str | None:
-    """The driver's stay record (PDF) in the workplace, where the stays app serves it."""
+def _record_url(driver_id: int, country: str) -> str | None:
+    """The driver's stay record (PDF) of ``country`` in the workplace, where the stays app serves it."""
     try:
-        return reverse("admin:stays_driver_record", args=[driver_id])
+        return reverse("admin:stays_driver_record", args=[driver_id]) + "?" + urlencode({"country": country})
     except NoReverseMatch:
         return None
 
@@ -189,7 +191,6 @@ def driver_page_context(request: HttpRequest, *, driver, on: date, now: datetime
         "overview": overview,
         "summary": _summary(overview, exit_plans=exit_plans),
         "plan": _plan(request, overview),
-        "record_url": _record_url(driver.pk),
         "no_rule_reason": ""
         if _assessed(overview)
         else (

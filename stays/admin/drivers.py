@@ -7,19 +7,28 @@ Checks and regimes added on the driver page go through the stays services (audit
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import OuterRef, Subquery
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.urls import path
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_countries import countries
 
 from carriers.admin_tenancy import CarrierScopedInline, is_dispatcher, scope_to_carrier
 from stays import selectors, services
 from stays.domain import RISK_LEVELS, RISK_RANK
 from stays.labels import RISK_LABELS
 from stays.models import DriverRegime, RegistryCheck, StayEvent, StayStatusSnapshot
+from stays.record_pdf import stay_record_pdf
 
+RECORD_FIRST_DATE, RECORD_LAST_DATE = date(2000, 1, 1), date(2100, 12, 31)
 RISK_COLOURS = {"ok": "#2e7d32", "watch": "#f9a825", "high": "#ef6c00", "overstay": "#c62828", "listed": "#4a148c"}
 
 
@@ -144,6 +153,47 @@ class DriverStayAdminMixin:
         (_("latest exit from Russia"), lambda driver: driver.ru_latest_exit or ""),
         (_("stay risk"), _csv_risk),
     )
+
+    def stay_urls(self) -> list:
+        """The driver's stay record (PDF), named ``admin:stays_driver_record``."""
+        return [
+            path(
+                "<path:object_id>/stay-record/",
+                self.admin_site.admin_view(self.stay_record_view),
+                name="stays_driver_record",
+            )
+        ]
+
+    def stay_record_view(self, request, object_id):
+        """The stay record of one country (``?country=RU``, optional ``from``/``to``) as a PDF in the user's
+        language; a driver this user may not see (another carrier's) is not found."""
+        driver = self.get_object(request, unquote(object_id))
+        if driver is None or not self.has_view_permission(request, driver):
+            raise Http404
+        country = (request.GET.get("country") or "RU").upper()
+
+        def bad(text: str | None, day) -> bool:
+            return bool(text) and (day is None or not RECORD_FIRST_DATE <= day <= RECORD_LAST_DATE)
+
+        try:
+            start = parse_date(request.GET.get("from") or "") or None
+            end = parse_date(request.GET.get("to") or "") or None
+        except ValueError:  # well formed, not a date (2025-02-30)
+            start = end = None
+        if country not in countries or bad(request.GET.get("from"), start) or bad(request.GET.get("to"), end):
+            return HttpResponseBadRequest(_("Give a country code and dates between 2000-01-01 and 2100-12-31."))
+        now = timezone.now()
+        period_from, period_to, _today = selectors.stay_record_period(
+            driver=driver, at=now, period_from=start, period_to=end
+        )
+        if period_from > period_to:
+            return HttpResponseBadRequest(_("The period cannot start after it ends."))
+        result = selectors.stay_record_get(
+            driver=driver, country=country, period_from=period_from, period_to=period_to, at=now
+        )
+        response = HttpResponse(stay_record_pdf(result), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="stay-record-{driver.pk}-{country}-{period_to}.pdf"'
+        return response
 
     def annotate_stays(self, queryset):
         worst = StayStatusSnapshot.objects.filter(driver=OuterRef("pk")).order_by("-risk_rank").values("risk_rank")[:1]

@@ -7,7 +7,7 @@ problem+json whatever was asked for.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC
 
 from django.http import HttpResponse
 from django.utils import timezone, translation
@@ -22,7 +22,6 @@ from carriers.api.schema import UNAUTHENTICATED, VALIDATION, problem
 from queues.selectors.forecast import exit_plan_as_dict
 from stays import record, selectors
 from stays.api.mobile import (
-    FIRST_DATE,
     CountryField,
     StayCountrySerializer,
     StayDateField,
@@ -34,7 +33,6 @@ from stays.exit_plans import stay_exit_plans_get
 from stays.record_pdf import stay_record_pdf
 
 PDF = "application/pdf"
-RECORD_DEFAULT_DAYS = 365
 NOT_ACCEPTABLE = problem("not_acceptable: ask for application/json (the default) or application/pdf.")
 
 
@@ -263,9 +261,9 @@ class StayRecordApi(APIView):
         data = query.validated_data
         now = timezone.now()
         driver = request.user.driver
-        today = selectors.stay_driver_today(driver=driver, at=now)
-        period_to = data.get("to") or today
-        period_from = data.get("from") or max(FIRST_DATE, period_to - timedelta(days=RECORD_DEFAULT_DAYS - 1))
+        period_from, period_to, today = selectors.stay_record_period(
+            driver=driver, at=now, period_from=data.get("from"), period_to=data.get("to")
+        )
         result = selectors.stay_record_get(
             driver=driver, country=data["country"], period_from=period_from, period_to=period_to, at=now
         )
