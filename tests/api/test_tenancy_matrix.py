@@ -158,6 +158,8 @@ MATRIX: dict[str, Row] = {
     "api/v1/stays/events/<uuid:event_id>": Row(401, 204, 404, 401, 401, method="delete",
                                                path=lambda w: f"/api/v1/stays/events/{w.objects['stay_event'].pk}"),
     "api/v1/stays/plan": Row(401, 200, 200, 401, 401, path="/api/v1/stays/plan?country=RU&entry=2026-12-01&days=10"),
+    "api/v1/stays/record": Row(401, 200, 200, 401, 401, path="/api/v1/stays/record?country=RU",
+                               leaks=lambda w: [str(w.objects["stay_event"].pk)]),
     # --- driver API: notifications ---
     "api/v1/notifications": Row(401, 200, 200, 401, 401, leaks=lambda w: [w.objects["notification_a"].title]),
     "api/v1/notifications/<int:notification_id>/read": Row(
@@ -209,6 +211,9 @@ MATRIX: dict[str, Row] = {
                        changelist=(200, 200), add=NO_ENTRY, change=VIEW_OWN, delete=NO_ENTRY),
     **admin_model_rows("admin/carriers/driver/", lambda w: w.driver_a,
                        changelist=(200, 200), add=NO_ENTRY, change=VIEW_OWN, delete=NO_ENTRY),
+    # The driver page's stay record (PDF): the dispatcher's own drivers only.
+    "admin/carriers/driver/<path:object_id>/stay-record/": admin_page(
+        200, HIDDEN, path=lambda w: f"/admin/carriers/driver/{w.driver_a.pk}/stay-record/?country=RU"),
     **admin_model_rows("admin/carriers/notification/", lambda w: w.objects["dispatch_notice_a"],
                        changelist=(200, 200), add=NO_ENTRY, change=VIEW_OWN, delete=NO_ENTRY),
     **admin_model_rows("admin/carriers/dispatcher/", lambda w: w.dispatcher_a,
