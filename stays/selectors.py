@@ -203,11 +203,14 @@ def stay_exit_limit_get(*, driver: Driver, country: str, on: date) -> tuple[bool
     return True, status.latest_exit
 
 
-def _recorded_event(event: StayEvent, *, driver: Driver) -> record.RecordedEvent:
+def _recorded_event(event: StayEvent, *, driver: Driver, carrier_id: int | None = None) -> record.RecordedEvent:
     user = event.created_by
     by = None
     if user is not None and user.pk != driver.user_id:
         by = user.get_full_name() or user.get_username()
+        dispatcher = getattr(user, "dispatcher", None)
+        if carrier_id is not None and (dispatcher is None or dispatcher.carrier_id != carrier_id):
+            by = None  # another carrier's (or an operator's) staff: their name is not this carrier's to see
     crossing = event.crossing
     return record.RecordedEvent(
         id=str(event.pk),
@@ -237,17 +240,21 @@ def stay_record_period(
 
 
 def stay_record_get(
-    *, driver: Driver, country: str, period_from: date, period_to: date, at: datetime
+    *, driver: Driver, country: str, period_from: date, period_to: date, at: datetime, carrier_id: int | None = None
 ) -> record.StayRecord:
-    """The driver's stay record of ``country`` for the period, generated at ``at`` (``stays.record``)."""
-    events = list(stay_events_list(driver=driver).select_related("created_by"))
+    """The driver's stay record of ``country`` for the period, generated at ``at`` (``stays.record``).
+
+    ``carrier_id`` (a dispatcher's carrier) names only that carrier's dispatchers as who recorded an event: an entry
+    another carrier's staff recorded still counts, with its source, but without their name.
+    """
+    events = list(stay_events_list(driver=driver).select_related("created_by", "created_by__dispatcher"))
     own = [event for event in events if str(event.country).upper() == country and event.date <= period_to]
     last = max(own, key=lambda event: (event.date, event.created_at), default=None)
     return record.stay_record_build(
         country=country,
         period_from=period_from,
         period_to=period_to,
-        events=[_recorded_event(event, driver=driver) for event in events],
+        events=[_recorded_event(event, driver=driver, carrier_id=carrier_id) for event in events],
         driver=stay_driver_facts(driver=driver),
         driver_name=driver.name,
         rules=stay_rules_list(),

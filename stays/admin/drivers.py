@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries import countries
 
-from carriers.admin_tenancy import CarrierScopedInline, is_dispatcher, scope_to_carrier
+from carriers.admin_tenancy import CarrierScopedInline, dispatcher_carrier_id, is_dispatcher, scope_to_carrier
 from stays import selectors, services
 from stays.domain import RISK_LEVELS, RISK_RANK
 from stays.labels import RISK_LABELS
@@ -189,7 +189,12 @@ class DriverStayAdminMixin:
         if period_from > period_to:
             return HttpResponseBadRequest(_("The period cannot start after it ends."))
         result = selectors.stay_record_get(
-            driver=driver, country=country, period_from=period_from, period_to=period_to, at=now
+            driver=driver,
+            country=country,
+            period_from=period_from,
+            period_to=period_to,
+            at=now,
+            carrier_id=None if request.user.is_superuser else (dispatcher_carrier_id(request.user) or 0),
         )
         response = HttpResponse(stay_record_pdf(result), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="stay-record-{driver.pk}-{country}-{period_to}.pdf"'

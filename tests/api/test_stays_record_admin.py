@@ -71,3 +71,27 @@ def test_signed_out_the_record_leads_to_the_sign_in(client, driver):
 )  # fmt: skip
 def test_a_bad_query_is_a_400_not_a_500(dispatcher_client, driver, query):
     assert dispatcher_client.get(record_url(driver, **query)).status_code == 400
+
+
+def test_the_pdf_names_only_this_carriers_dispatchers_as_who_recorded(dispatcher_client, dispatcher, driver):
+    from tests.factories import DispatcherFactory
+
+    own = dispatcher.user
+    own.first_name, own.last_name = "Aigerim", "Owncarrier"
+    own.save()
+    former = DispatcherFactory().user  # a dispatcher of the driver's former carrier
+    former.first_name, former.last_name = "Boris", "Formercarrier"
+    former.save()
+    StayEvent.objects.create(
+        driver=driver, country="RU", kind="entry", date=date(2025, 5, 1), source="dispatcher", created_by=former
+    )
+    StayEvent.objects.create(
+        driver=driver, country="RU", kind="exit", date=date(2025, 5, 9), source="dispatcher", created_by=own
+    )
+
+    response = dispatcher_client.get(record_url(driver, country="RU", **{"from": "2025-01-01", "to": "2025-06-30"}))
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Owncarrier" in text
+    assert "Formercarrier" not in text
+    assert "2025-05-01" in text  # the entry still counts, with its source
