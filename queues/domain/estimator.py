@@ -181,6 +181,9 @@ CALIBRATION_MATCH = timedelta(minutes=30)  # an estimate at most this long befor
 CALIBRATION_DECAY_HOURS = 24.0  # older matched pairs count less (weight exp(-age / this))
 CALIBRATION_SQUARED_FLOOR = 0.003  # no predictor is ever trusted as if it were exact
 CALIBRATION_MODEL_SIGMA = 0.15  # a calibrated interval still covers the model's σ up to this (log scale)
+# A change under way: the forecast (the current pace) and the published wait (weighed by realised waits, which lag)
+# disagree. The interval reaches this share of the way to the forecast, on the forecast's side only.
+DISAGREEMENT_REACH = 1.0
 SMOOTH_HOURS = 1.0  # an estimate moves towards the new evidence with this time constant
 SMOOTH_GAP = timedelta(hours=1)  # a previous estimate older than this is not moved from
 PREDICTORS = ("forecast", "realised", "day_ago")  # the figures a wait is combined from (see docs/estimator.md)
@@ -758,6 +761,11 @@ def estimate_wait(
         model = Z80 * min(sigma, CALIBRATION_MODEL_SIGMA) + (Z80 * STALE_SIGMA if stale else 0.0)
         low_log = log_wait + min(calibration.low, -model)
         high_log = log_wait + max(calibration.high, model)
+        if forecast_log is not None:
+            # A change under way shows first in the forecast: the interval reaches towards it on its side only.
+            reach = DISAGREEMENT_REACH * (forecast_log - log_wait)
+            low_log = min(low_log, log_wait + reach)
+            high_log = max(high_log, log_wait + reach)
     else:
         low_log, high_log = log_wait - Z80 * sigma, log_wait + Z80 * sigma
     wait = min(MAX_WAIT_MINUTES, math.exp(log_wait))

@@ -85,6 +85,24 @@ def test_predictors_that_ran_short_get_an_interval_reaching_what_trucks_realised
     assert result.high_minutes >= result.wait_minutes * 1.4
 
 
+def test_a_change_under_way_widens_the_interval_towards_the_forecast_only():
+    # The queue has moved at a quarter of its pace for 4 h: the forecast sees it, realised waits (a wait late) do
+    # not, and the track says realised waits have been the better guide here.
+    samples = queue_reports(length=200, pace=20, drivers=24, pace_after=5, change_hours_ago=3)
+    track = tuple(
+        point for point in steady_track(wait=600, forecast=300, realised=600) if point.at <= AS_OF - timedelta(hours=2)
+    )
+
+    result = estimate_wait(samples=samples, as_of=AS_OF, queue=QueueParams(track=track))
+
+    assert result.calibration_pairs >= CALIBRATION_MIN_PAIRS
+    forecast = result.predictors["forecast"]
+    assert forecast > result.wait_minutes * 1.3
+    assert result.high_minutes >= round(forecast) - 1
+    # The other side stays what realised errors say: no wider than the upper side.
+    assert result.wait_minutes / result.low_minutes < result.high_minutes / result.wait_minutes
+
+
 def test_a_tick_moves_the_estimate_only_part_of_the_way_the_new_evidence_points():
     samples = queue_reports(length=200, pace=20)
     fresh = estimate_wait(samples=samples, as_of=AS_OF)
