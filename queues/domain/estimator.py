@@ -182,8 +182,11 @@ CALIBRATION_DECAY_HOURS = 24.0  # older matched pairs count less (weight exp(-ag
 CALIBRATION_SQUARED_FLOOR = 0.003  # no predictor is ever trusted as if it were exact
 CALIBRATION_MODEL_SIGMA = 0.15  # a calibrated interval still covers the model's σ up to this (log scale)
 # A change under way: the forecast (the current pace) and the published wait (weighed by realised waits, which lag)
-# disagree. The interval reaches this share of the way to the forecast, on the forecast's side only.
-DISAGREEMENT_REACH = 1.0
+# disagree. The interval reaches this multiple of the way to the forecast, on the forecast's side only (beyond it:
+# the forecast takes a change to fade within REVERSION_HOURS, and a longer one takes the wait further), but this
+# reach never makes it wider than DISAGREEMENT_MAX_WIDTH (high ÷ low) unless realised errors already did.
+DISAGREEMENT_REACH = 1.5
+DISAGREEMENT_MAX_WIDTH = 4.0
 SMOOTH_HOURS = 1.0  # an estimate moves towards the new evidence with this time constant
 SMOOTH_GAP = timedelta(hours=1)  # a previous estimate older than this is not moved from
 PREDICTORS = ("forecast", "realised", "day_ago")  # the figures a wait is combined from (see docs/estimator.md)
@@ -763,9 +766,12 @@ def estimate_wait(
         high_log = log_wait + max(calibration.high, model)
         if forecast_log is not None:
             # A change under way shows first in the forecast: the interval reaches towards it on its side only.
-            reach = DISAGREEMENT_REACH * (forecast_log - log_wait)
-            low_log = min(low_log, log_wait + reach)
-            high_log = max(high_log, log_wait + reach)
+            reach = log_wait + DISAGREEMENT_REACH * (forecast_log - log_wait)
+            widest = max(high_log - low_log, math.log(DISAGREEMENT_MAX_WIDTH))
+            if reach > high_log:
+                high_log = min(reach, low_log + widest)
+            elif reach < low_log:
+                low_log = max(reach, high_log - widest)
     else:
         low_log, high_log = log_wait - Z80 * sigma, log_wait + Z80 * sigma
     wait = min(MAX_WAIT_MINUTES, math.exp(log_wait))

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from queues.domain import estimator
 from queues.domain.estimator import (
     CALIBRATION_MIN_PAIRS,
     QueueParams,
@@ -101,6 +102,22 @@ def test_a_change_under_way_widens_the_interval_towards_the_forecast_only():
     assert result.high_minutes >= round(forecast) - 1
     # The other side stays what realised errors say: no wider than the upper side.
     assert result.wait_minutes / result.low_minutes < result.high_minutes / result.wait_minutes
+
+
+def test_reaching_towards_the_forecast_never_makes_the_interval_wider_than_its_ceiling(monkeypatch):
+    samples = queue_reports(length=200, pace=20, drivers=24, pace_after=0, change_hours_ago=3)  # a closure
+    track = tuple(
+        point for point in steady_track(wait=600, forecast=300, realised=600) if point.at <= AS_OF - timedelta(hours=2)
+    )
+    free = estimate_wait(samples=samples, as_of=AS_OF, queue=QueueParams(track=track))
+    monkeypatch.setattr(estimator, "DISAGREEMENT_MAX_WIDTH", 2.0)
+
+    capped = estimate_wait(samples=samples, as_of=AS_OF, queue=QueueParams(track=track))
+
+    assert capped.calibration_pairs >= CALIBRATION_MIN_PAIRS
+    assert free.high_minutes / free.low_minutes > 2.0
+    assert capped.high_minutes / capped.low_minutes <= 2.0 * 1.01
+    assert capped.high_minutes > capped.wait_minutes * 1.4  # still reaching up, as far as the ceiling allows
 
 
 def test_a_tick_moves_the_estimate_only_part_of_the_way_the_new_evidence_points():
