@@ -1,7 +1,7 @@
 """Fixtures shared by the whole suite.
 
 Unit tests need no database. API and service tests use the embedded default (SQLite) or, in CI, the real
-PostgreSQL from DATABASE_URL. The integration suite (tests/integration) adds a live Celery worker.
+PostgreSQL from DATABASE_URL. The tests against real services (tests/live) add a live Celery worker.
 """
 
 from __future__ import annotations

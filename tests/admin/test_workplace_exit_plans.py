@@ -10,9 +10,9 @@ import time_machine
 from django.utils import timezone
 
 from stays import services as stay_services
-from tests.api.workplace_support import BOARD, dispatcher_client_fixture  # noqa: F401 - fixture
 from tests.factories import DriverFactory
-from tests.partner_support import NOW, isolate_cache, publish_estimate, queue_of
+from tests.support.partner import NOW, isolate_cache, publish_estimate, queue_of
+from tests.support.workplace import BOARD, dispatcher_client_fixture  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -12,13 +12,13 @@ import time_machine
 
 from queues.models import Estimate
 from stays.models import StayEvent
-from tests.api.workplace_support import (
+from tests.factories import DriverFactory
+from tests.support.workplace import (
     dispatcher_client_fixture,  # noqa: F401 - fixture
     many_drivers,
     queue_at,
     superuser_client_fixture,  # noqa: F401 - fixture
 )
-from tests.factories import DriverFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def test_each_driver_is_allowed_or_given_the_earliest_entry(dispatcher_client, f
 
 
 def test_sorting_by_days_left_and_by_name(dispatcher_client, carrier):
-    from tests.api.workplace_support import snapshot
+    from tests.support.workplace import snapshot
 
     snapshot(DriverFactory(carrier=carrier, name="A few"), "high", days_left=3)
     snapshot(DriverFactory(carrier=carrier, name="B many"), "ok", days_left=70)

@@ -4,7 +4,7 @@ A new estimate, a crossing edited in the admin, a revoked token or key and a cac
 the very next request.
 """
 
-# Fixtures are imported from tests.partner_support and then requested by name.
+# Fixtures are imported from tests.support.partner and then requested by name.
 # ruff: noqa: F811
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ from core.cache import ResilientRedisCache, cache_text_get
 from queues.answers import crossing_answer_get, crossing_answers_changed
 from queues.models import Crossing
 from queues.services.partner_keys import partner_key_revoke
-from tests.api.signin import set_rates
 from tests.factories import token_for
-from tests.partner_support import (  # noqa: F401
+from tests.support.partner import (  # noqa: F401
     BASE,
     NOW,
     isolate_cache,
@@ -37,6 +36,7 @@ from tests.partner_support import (  # noqa: F401
     publish_estimate,
     queue_of,
 )
+from tests.support.signin import set_rates
 
 pytestmark = pytest.mark.django_db
 

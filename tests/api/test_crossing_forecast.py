@@ -10,7 +10,7 @@ import time_machine
 
 from queues.domain.forecast import Closure, QueueSchedule
 from queues.selectors import forecast as forecast_reads
-from tests.partner_support import (  # noqa: F401 - fixtures
+from tests.support.partner import (  # noqa: F401 - fixtures
     BASE,
     NOW,
     add_point,

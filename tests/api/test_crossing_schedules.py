@@ -11,8 +11,8 @@ from django.utils import timezone
 from queues.catalogue import crossing_queue_schedule
 from queues.models import Crossing, PlannedClosure
 
-# Fixtures are imported from tests.partner_support and then requested by name.
-from tests.partner_support import BASE, partner_client, partner_key  # noqa: F401
+# Fixtures are imported from tests.support.partner and then requested by name.
+from tests.support.partner import BASE, partner_client, partner_key  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,8 @@ import urllib.parse
 
 import pytest
 
-from tests.api.signin import PROBLEM
-from tests.partner_support import partner_client, partner_key  # noqa: F401
+from tests.support.partner import partner_client, partner_key  # noqa: F401
+from tests.support.signin import PROBLEM
 
 pytestmark = pytest.mark.django_db
 

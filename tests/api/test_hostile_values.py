@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from queues.models import AlertSubscription, Report
-from tests.api.signin import PROBLEM
-from tests.partner_support import BASE, partner_client, partner_key  # noqa: F401
-from tests.reports_helpers import report
+from tests.support.partner import BASE, partner_client, partner_key  # noqa: F401
+from tests.support.reports import report
+from tests.support.signin import PROBLEM
 
 pytestmark = pytest.mark.django_db
 

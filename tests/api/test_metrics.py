@@ -18,8 +18,7 @@ from prometheus_client import REGISTRY
 from core import metrics
 from queues.models import AlertDelivery
 from queues.services.alerts import alert_delivery_attempt, alerts_evaluate
-from tests.api.signin import OTP_URL, outbox_fixture  # noqa: F401
-from tests.partner_support import (  # noqa: F401
+from tests.support.partner import (  # noqa: F401
     NOW,
     Receiver,
     issue_key,
@@ -28,7 +27,8 @@ from tests.partner_support import (  # noqa: F401
     queue_of,
     receiver,
 )
-from tests.reports_helpers import report
+from tests.support.reports import report
+from tests.support.signin import OTP_URL, outbox_fixture  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from queues.domain.forecast import Closure, QueueSchedule
 from queues.selectors import forecast as forecast_reads
 from stays import services as stay_services
-from tests.partner_support import (  # noqa: F401 - fixtures
+from tests.support.partner import (  # noqa: F401 - fixtures
     BASE,
     NOW,
     isolate_cache,

@@ -23,10 +23,10 @@ from carriers import sms
 from carriers.models import Notification
 from stays import tasks
 from stays.models import StayEvent, StayStatusSnapshot
-from tests.api.signin import ME_URL, OTP_URL, outbox_fixture, set_rates  # noqa: F401 - fixture
-from tests.api.workplace_support import snapshot
 from tests.factories import DriverFactory
-from tests.reports_helpers import report
+from tests.support.reports import report
+from tests.support.signin import ME_URL, OTP_URL, outbox_fixture, set_rates  # noqa: F401 - fixture
+from tests.support.workplace import snapshot
 
 LOCALE = Path(settings.BASE_DIR) / "locale"
 PLURAL_FORMS = {

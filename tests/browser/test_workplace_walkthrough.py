@@ -18,8 +18,8 @@ from carriers.models import Notification
 from queues.models import Estimate, EstimatePoint, Queue
 from stays.models import StayEvent
 from stays.services import stay_statuses_refresh
-from tests.estimates import report_store
 from tests.factories import DriverFactory
+from tests.support.estimates import report_store
 
 pytestmark = pytest.mark.browser
 

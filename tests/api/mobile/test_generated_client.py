@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.api.signin import code_sent_to, outbox_fixture  # noqa: F401
-from tests.partner_support import publish_estimate, queue_of
 from tests.support.openapi_clients import client_generate
+from tests.support.partner import publish_estimate, queue_of
+from tests.support.signin import code_sent_to, outbox_fixture  # noqa: F401
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("outbox")]
 PHONE = "+77015550101"

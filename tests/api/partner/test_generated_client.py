@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.partner_support import add_point, issue_key, publish_estimate, queue_of
 from tests.support.openapi_clients import client_generate
+from tests.support.partner import add_point, issue_key, publish_estimate, queue_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
