@@ -17,6 +17,9 @@ from tests.factories import CarrierFactory, DispatcherFactory, DriverFactory, to
 settings.register_profile("kezek", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("kezek")
 
+# Fixtures shared by several directories: partner keys and clients, the SMS outbox, workplace sign-ins.
+pytest_plugins = ["tests.support.partner", "tests.support.signin", "tests.support.workplace"]
+
 _DB_FIXTURES = (
     "db",
     "transactional_db",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from carriers.models import Notification
 from carriers.services import notifications_mark_read
 from tests.factories import DriverFactory
-from tests.support.workplace import dispatcher_client_fixture, snapshot  # noqa: F401 - fixture
+from tests.support.workplace import snapshot
 
 pytestmark = pytest.mark.django_db
 

@@ -13,13 +13,11 @@ from carriers.models import Driver
 from tests.factories import DriverFactory
 from tests.support.workplace import (
     BOARD,
-    dispatcher_client_fixture,  # noqa: F401 - fixture
     many_drivers,
     open_visit,
     queue_at,
     report,
     snapshot,
-    superuser_client_fixture,  # noqa: F401 - fixture
 )
 from workplace.selectors import fleet_risk_board
 

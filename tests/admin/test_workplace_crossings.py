@@ -12,7 +12,7 @@ from django.utils import timezone
 from queues.models import Estimate, EstimatePoint, Queue
 from tests.factories import DriverFactory
 from tests.support.estimates import report_store
-from tests.support.workplace import dispatcher_client_fixture, queue_at  # noqa: F401 - fixture
+from tests.support.workplace import queue_at
 from workplace.selectors import queue_dashboard_list
 
 pytestmark = pytest.mark.django_db

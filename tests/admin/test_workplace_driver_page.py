@@ -9,7 +9,6 @@ import pytest
 import time_machine
 
 from stays.models import DriverRegime, RegistryCheck, StayEvent
-from tests.support.workplace import dispatcher_client_fixture  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from stays import services as stay_services
 from tests.factories import DriverFactory
 from tests.support.partner import NOW, isolate_cache, publish_estimate, queue_of
-from tests.support.workplace import BOARD, dispatcher_client_fixture  # noqa: F401 - fixture
+from tests.support.workplace import BOARD
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,6 @@ from django.conf import settings
 from django.test import Client
 
 from carriers.models import Dispatcher
-from tests.support.workplace import dispatcher_client_fixture  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,8 @@ from queues.models import Estimate
 from stays.models import StayEvent
 from tests.factories import DriverFactory
 from tests.support.workplace import (
-    dispatcher_client_fixture,  # noqa: F401 - fixture
     many_drivers,
     queue_at,
-    superuser_client_fixture,  # noqa: F401 - fixture
 )
 
 pytestmark = pytest.mark.django_db

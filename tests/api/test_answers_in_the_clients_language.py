@@ -3,9 +3,6 @@
 English words in them, the refusals the middleware gives before any view runs, and a catalogue that holds every
 string the source asks to translate."""
 
-# Fixtures are imported from tests.support.partner and then requested by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import ast
@@ -22,7 +19,7 @@ from core.errors import ninja_validation_errors
 from queues import webhooks
 from queues.services import alerts
 from tests.api.test_translations import catalogue
-from tests.support.partner import BASE, partner_client, partner_key  # noqa: F401
+from tests.support.partner import BASE
 
 LANGUAGES = ["en", "ru", "kk"]
 # Words of pydantic's messages and of the patterns they quote; none may reach a client.

@@ -4,9 +4,6 @@ A new estimate, a crossing edited in the admin, a revoked token or key and a cac
 the very next request.
 """
 
-# Fixtures are imported from tests.support.partner and then requested by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import time
@@ -27,12 +24,10 @@ from queues.answers import crossing_answer_get, crossing_answers_changed
 from queues.models import Crossing
 from queues.services.partner_keys import partner_key_revoke
 from tests.factories import token_for
-from tests.support.partner import (  # noqa: F401
+from tests.support.partner import (
     BASE,
     NOW,
     isolate_cache,
-    partner_client,
-    partner_key,
     publish_estimate,
     queue_of,
 )

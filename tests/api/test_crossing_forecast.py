@@ -10,13 +10,11 @@ import time_machine
 
 from queues.domain.forecast import Closure, QueueSchedule
 from queues.selectors import forecast as forecast_reads
-from tests.support.partner import (  # noqa: F401 - fixtures
+from tests.support.partner import (
     BASE,
     NOW,
     add_point,
     isolate_cache,
-    partner_client,
-    partner_key,
     publish_estimate,
     queue_of,
 )
@@ -36,7 +34,7 @@ def _frozen(settings):
 
 
 @pytest.fixture(params=["driver", "partner"])
-def ask(request, driver_client, partner_client):  # noqa: F811 - the fixture
+def ask(request, driver_client, partner_client):
     """The same question to either API: ``ask(query, slug=...) -> response``."""
 
     def call(query, slug=SLUG):

@@ -10,9 +10,7 @@ from django.utils import timezone
 
 from queues.catalogue import crossing_queue_schedule
 from queues.models import Crossing, PlannedClosure
-
-# Fixtures are imported from tests.support.partner and then requested by name.
-from tests.support.partner import BASE, partner_client, partner_key  # noqa: F401
+from tests.support.partner import BASE
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +37,7 @@ def test_the_shipped_quotas_are_on_the_crossings(driver_client):
 
 def test_hours_and_closures_an_operator_enters_are_served_to_drivers_and_partners(
     driver_client,
-    partner_client,  # noqa: F811
+    partner_client,
 ):
     crossing = Crossing.objects.get(slug="syrym-mashtakovo")
     crossing.opening_hours_b = "09:00-18:00"

@@ -6,7 +6,6 @@ import urllib.parse
 
 import pytest
 
-from tests.support.partner import partner_client, partner_key  # noqa: F401
 from tests.support.signin import PROBLEM
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +57,7 @@ PARTNER_FORGED = [
 
 
 @pytest.mark.parametrize("cursor", PARTNER_FORGED)
-def test_a_forged_cursor_on_the_partner_alerts_is_400(partner_client, cursor):  # noqa: F811
+def test_a_forged_cursor_on_the_partner_alerts_is_400(partner_client, cursor):
     response = partner_client.get("/api/partner/v1/alerts", {"cursor": cursor})
 
     assert response.status_code == 400, response.content

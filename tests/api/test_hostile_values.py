@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from queues.models import AlertSubscription, Report
-from tests.support.partner import BASE, partner_client, partner_key  # noqa: F401
+from tests.support.partner import BASE
 from tests.support.reports import report
 from tests.support.signin import PROBLEM
 
@@ -38,12 +38,12 @@ def assert_validation_problem(response, field: str | None = None) -> None:
         (f"{BASE}/alerts?cursor=%00", "cursor"),
     ],
 )
-def test_a_nul_in_a_partner_slug_or_query_is_400(partner_client, url, field):  # noqa: F811
+def test_a_nul_in_a_partner_slug_or_query_is_400(partner_client, url, field):
     assert_validation_problem(partner_client.get(url), field)
 
 
 @pytest.mark.parametrize("field", ["crossing", "url", "direction"])
-def test_a_nul_in_an_alert_field_is_400_and_stores_nothing(partner_client, field):  # noqa: F811
+def test_a_nul_in_an_alert_field_is_400_and_stores_nothing(partner_client, field):
     body = {"crossing": "syrym-mashtakovo", "direction": "KZ-RU", "above_minutes": 60, "url": "https://a.example/"}
     body[field] += "\x00"
 
@@ -53,7 +53,7 @@ def test_a_nul_in_an_alert_field_is_400_and_stores_nothing(partner_client, field
     assert not AlertSubscription.objects.exists()
 
 
-def test_an_escaped_backslash_before_u0000_is_text_not_nul(partner_client):  # noqa: F811
+def test_an_escaped_backslash_before_u0000_is_text_not_nul(partner_client):
     body = {"crossing": "syrym-mashtakovo\\u0000", "direction": "KZ-RU", "above_minutes": 60, "url": "https://x/"}
 
     response = partner_client.post(f"{BASE}/alerts", body, content_type="application/json")
@@ -111,7 +111,7 @@ def test_a_huge_number_in_a_resent_report_is_still_refused_alike(driver_client):
 
 
 # --- Too many query fields ----------------------------------------------------------------------------------------
-def test_thousands_of_query_fields_on_the_partner_estimate_are_a_problem_400(partner_client):  # noqa: F811
+def test_thousands_of_query_fields_on_the_partner_estimate_are_a_problem_400(partner_client):
     query = "&".join(f"f{index}=1" for index in range(2100))
 
     response = partner_client.get(f"{BASE}/crossings/syrym-mashtakovo/estimate?direction=KZ-RU&{query}")

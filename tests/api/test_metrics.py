@@ -18,17 +18,14 @@ from prometheus_client import REGISTRY
 from core import metrics
 from queues.models import AlertDelivery
 from queues.services.alerts import alert_delivery_attempt, alerts_evaluate
-from tests.support.partner import (  # noqa: F401
+from tests.support.partner import (
     NOW,
-    Receiver,
     issue_key,
-    partner_key,
     publish_estimate,
     queue_of,
-    receiver,
 )
 from tests.support.reports import report
-from tests.support.signin import OTP_URL, outbox_fixture  # noqa: F401
+from tests.support.signin import OTP_URL
 
 pytestmark = pytest.mark.django_db
 
@@ -172,7 +169,7 @@ def test_a_sent_task_carries_the_time_it_was_sent():
 
 
 # --- Webhooks -----------------------------------------------------------------------------------------------------
-def test_webhook_delivery_failures_are_counted(partner_key, receiver):  # noqa: F811
+def test_webhook_delivery_failures_are_counted(partner_key, receiver):
     from queues.models import AlertSubscription
 
     receiver.statuses = [500]

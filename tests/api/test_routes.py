@@ -12,12 +12,10 @@ from django.utils import timezone
 from queues.domain.forecast import Closure, QueueSchedule
 from queues.selectors import forecast as forecast_reads
 from stays import services as stay_services
-from tests.support.partner import (  # noqa: F401 - fixtures
+from tests.support.partner import (
     BASE,
     NOW,
     isolate_cache,
-    partner_client,
-    partner_key,
     publish_estimate,
     queue_of,
 )
@@ -43,7 +41,7 @@ def two_waits():
 
 
 @pytest.fixture(params=["driver", "partner"])
-def ask(request, driver_client, partner_client):  # noqa: F811 - the fixture
+def ask(request, driver_client, partner_client):
     def call(query):
         if request.param == "driver":
             return driver_client.get(URL, query)
@@ -121,7 +119,7 @@ def test_a_crossing_whose_quota_is_spent_at_arrival_falls_behind(ask, two_waits,
     assert response.json()["results"][1]["quota_spent_at_arrival"] is True
 
 
-def test_the_partner_answer_has_no_driver_field(partner_client, two_waits):  # noqa: F811 - the fixture
+def test_the_partner_answer_has_no_driver_field(partner_client, two_waits):
     results = partner_client.get(f"{BASE}/routes", NEAR_OZINKI).json()["results"]
 
     assert all("in_time" not in item for item in results)

@@ -25,7 +25,7 @@ from stays import tasks
 from stays.models import StayEvent, StayStatusSnapshot
 from tests.factories import DriverFactory
 from tests.support.reports import report
-from tests.support.signin import ME_URL, OTP_URL, outbox_fixture, set_rates  # noqa: F401 - fixture
+from tests.support.signin import ME_URL, OTP_URL, set_rates
 from tests.support.workplace import snapshot
 
 LOCALE = Path(settings.BASE_DIR) / "locale"

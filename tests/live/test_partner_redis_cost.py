@@ -1,9 +1,6 @@
 """On real Redis: a hot partner estimate read costs one round trip (the key, the throttle's count and the answer
 pipelined) and no query; other reads two; the throttle still counts and refuses; the cache client is reused."""
 
-# Fixtures are imported from tests.support.partner and then requested by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import pytest
@@ -11,10 +8,8 @@ from django.core.cache import caches
 from redis.connection import AbstractConnection
 
 from core.cache import ResilientRedisCache
-from tests.support.partner import (  # noqa: F401
+from tests.support.partner import (
     BASE,
-    partner_client,
-    partner_key,
     publish_estimate,
     queue_of,
 )

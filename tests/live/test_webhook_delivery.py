@@ -1,8 +1,5 @@
 """A threshold crossing is delivered by the live worker to a receiver on 127.0.0.1, signed, and logged."""
 
-# Fixtures are imported from tests.support.partner and then requested by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import json
@@ -16,7 +13,7 @@ from queues.models import AlertDelivery
 from queues.services.alerts import alert_subscription_create, alerts_evaluate
 from queues.tasks.alerts import alert_deliveries_sweep
 from tests.support.live import wait_for
-from tests.support.partner import issue_key, publish_estimate, queue_of, receiver  # noqa: F401
+from tests.support.partner import issue_key, publish_estimate, queue_of
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from carriers.models import OneTimeCode
 from tests.factories import DriverFactory
-from tests.support.signin import OTP_URL, PROBLEM, TOKEN_URL, code_sent_to, outbox_fixture, set_rates  # noqa: F401
+from tests.support.signin import OTP_URL, PROBLEM, TOKEN_URL, code_sent_to, set_rates
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("outbox")]
 

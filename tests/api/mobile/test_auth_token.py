@@ -13,13 +13,12 @@ from carriers import services
 from carriers.models import Device, Driver, OneTimeCode
 from core.errors import DomainError
 from tests.factories import CarrierFactory, DriverFactory
-from tests.support.signin import (  # noqa: F401
+from tests.support.signin import (
     ME_URL,
     OTP_URL,
     PROBLEM,
     TOKEN_URL,
     code_sent_to,
-    outbox_fixture,
     set_rates,
     sign_in,
     wrong_code,

@@ -10,7 +10,7 @@ import json
 import pytest
 from django.test import Client
 
-from tests.support.signin import OTP_URL, PROBLEM, outbox_fixture  # noqa: F401
+from tests.support.signin import OTP_URL, PROBLEM
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,6 @@ from tests.support.signin import (
     ME_URL,
     OTP_URL,
     PROBLEM,
-    outbox_fixture,  # noqa: F401
     set_rates,
 )
 

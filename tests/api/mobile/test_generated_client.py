@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tests.support.openapi_clients import client_generate
 from tests.support.partner import publish_estimate, queue_of
-from tests.support.signin import code_sent_to, outbox_fixture  # noqa: F401
+from tests.support.signin import code_sent_to
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("outbox")]
 PHONE = "+77015550101"

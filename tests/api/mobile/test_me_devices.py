@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from carriers.models import Device
 from tests.factories import token_for
-from tests.support.signin import ME_URL, PROBLEM, outbox_fixture, sign_in  # noqa: F401
+from tests.support.signin import ME_URL, PROBLEM, sign_in
 
 pytestmark = pytest.mark.django_db
 

@@ -1,8 +1,5 @@
 """GET /api/partner/v1/crossings/{slug}/accuracy: live accuracy of a queue's published estimates."""
 
-# Fixtures are imported from tests.support.partner and then requested by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import random
@@ -17,12 +14,10 @@ from queues.domain.accuracy import PublishedPoint, RealisedWait, accuracy_pairs,
 from queues.selectors import accuracy
 from tests.factories import DriverFactory
 from tests.support.estimates import report_store
-from tests.support.partner import (  # noqa: F401
+from tests.support.partner import (
     BASE,
     NOW,
     add_point,
-    partner_client,
-    partner_key,
     queue_of,
 )
 

@@ -1,9 +1,6 @@
 """Partner alerts: subscriptions over the API, SSRF screening, threshold crossings, signed deliveries,
 retries with backoff, pausing and resuming."""
 
-# Fixtures are imported from tests.support.partner and then requested by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import json
@@ -24,18 +21,12 @@ from queues.models import AlertDelivery, AlertSubscription
 from queues.services import alerts
 from queues.services.alerts import alert_delivery_attempt, alerts_evaluate
 from queues.tasks.alerts import alert_deliveries_sweep
-from tests.support.partner import (  # noqa: F401
+from tests.support.partner import (
     BASE,
     NOW,
     Receiver,
     client_for,
-    issue_key,
-    other_partner_client,
-    partner_client,
-    partner_key,
     publish_estimate,
-    queue_of,
-    receiver,
 )
 
 pytestmark = pytest.mark.django_db

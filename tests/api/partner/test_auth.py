@@ -1,8 +1,5 @@
 """Partner API keys: issuing (command, admin), authentication, last use, throttling, the schema and docs."""
 
-# Fixtures are imported from tests.support.partner and then requested by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import io
@@ -22,7 +19,7 @@ from queues.api import partner_auth as partner_config
 from queues.models import PartnerKey
 from queues.services.partner_keys import partner_key_revoke
 from tests.factories import UserFactory
-from tests.support.partner import BASE, client_for, issue_key, partner_client, partner_key  # noqa: F401
+from tests.support.partner import BASE, client_for, issue_key
 
 pytestmark = pytest.mark.django_db
 

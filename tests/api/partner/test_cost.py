@@ -1,9 +1,6 @@
 """What a partner read costs: a hot estimate read and a 304 touch no database; a new estimate, a revoked or
 changed key take effect at once; with the cache down every read is still right (from the database)."""
 
-# Fixtures are imported from tests.support.partner and then requested by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,12 +16,10 @@ from queues.payloads import estimate_as_dict
 from queues.selectors import partner as partner_reads
 from queues.services import partner_keys
 from queues.services.partner_keys import partner_key_revoke
-from tests.support.partner import (  # noqa: F401
+from tests.support.partner import (
     BASE,
     NOW,
     client_for,
-    partner_client,
-    partner_key,
     publish_estimate,
     queue_of,
 )

@@ -1,8 +1,5 @@
 """Only aggregates leave through the partner API: no driver, phone, position, plate or carrier, anywhere."""
 
-# Fixtures are imported from tests.support.partner and then requested by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import json
@@ -14,15 +11,12 @@ import pytest
 from queues.models import Report, Visit
 from queues.services.alerts import alert_delivery_attempt, alerts_evaluate
 from tests.factories import CarrierFactory, DriverFactory
-from tests.support.partner import (  # noqa: F401
+from tests.support.partner import (
     BASE,
     NOW,
     add_point,
-    partner_client,
-    partner_key,
     publish_estimate,
     queue_of,
-    receiver,
 )
 
 pytestmark = pytest.mark.django_db

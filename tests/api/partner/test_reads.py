@@ -1,8 +1,5 @@
 """Partner reads: crossings with estimates, one estimate, history; ETags and 304s; bad parameters."""
 
-# Fixtures are imported from tests.support.partner and then requested by name.
-# ruff: noqa: F811
-
 from __future__ import annotations
 
 import itertools
@@ -18,12 +15,10 @@ from core.pagination import cursor_encode
 from queues.models import Crossing
 from queues.payloads import estimate_as_dict
 from queues.selectors import partner as partner_reads
-from tests.support.partner import (  # noqa: F401
+from tests.support.partner import (
     BASE,
     NOW,
     add_point,
-    partner_client,
-    partner_key,
     publish_estimate,
     queue_of,
 )
