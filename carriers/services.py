@@ -118,7 +118,7 @@ def otp_request(*, phone: str, as_of: datetime, language: str | None = None) -> 
         or _language(settings.LANGUAGE_CODE)
         or ""
     )
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         otp = OneTimeCode.objects.create(
             phone=phone,
             code_hash=domain.otp_code_hash(phone=phone, code=code, secret=settings.SECRET_KEY),
@@ -171,7 +171,7 @@ def otp_verify_and_sign_in(
         )
     if match is None:
         raise InvalidCode
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         claimed = OneTimeCode.objects.filter(pk=match.pk, used_at__isnull=True).update(used_at=as_of)
         if claimed != 1:
             raise InvalidCode

@@ -56,7 +56,7 @@ def _live_subscriptions():
 
 
 # --- Subscriptions ----------------------------------------------------------------------------------
-@transaction.atomic
+@transaction.atomic(durable=True)
 def alert_subscription_create(
     *, key: PartnerKey, crossing: str, direction: str, above_minutes: int, url: str
 ) -> AlertSubscription:

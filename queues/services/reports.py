@@ -51,7 +51,7 @@ def _echo_id(raw: Any) -> str | None:
     return raw if isinstance(raw, str) else None
 
 
-@transaction.atomic
+@transaction.atomic(durable=True)
 def report_batch_ingest(*, driver: Driver, items: Sequence[Any], received_at: datetime) -> list[dict[str, Any]]:
     """Stores a batch of crowd reports, each exactly once, and answers one result per item, in order.
 

@@ -24,7 +24,7 @@ import pytest
 import schemathesis
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from knox.models import AuthToken
@@ -40,6 +40,7 @@ from schemathesis.specs.openapi.checks import (
 from queues import webhooks
 from queues.models import PartnerKey
 from tests.factories import token_for
+from tests.support.db import rolled_back
 
 MAX_EXAMPLES = {GenerationMode.POSITIVE: 10, GenerationMode.NEGATIVE: 6}
 # Hostile values the generators seldom reach in a few examples, put into every generated case's parameters and
@@ -120,11 +121,8 @@ def fuzz(schema, headers: Callable[[], dict[str, str]]) -> list[str]:
         def check_targeted(case, target):
             for label in _targeted_requests(case, target, query_names):
                 try:
-                    with transaction.atomic():
-                        try:
-                            case.call_and_validate(headers=headers(), checks=[not_a_server_error])
-                        finally:
-                            transaction.set_rollback(True)
+                    with rolled_back():
+                        case.call_and_validate(headers=headers(), checks=[not_a_server_error])
                 except (Exception, BaseExceptionGroup) as exc:
                     failures.append(f"{target.method.upper()} {target.path} ({label}): {exc}")
 
