@@ -12,19 +12,14 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_countries import countries
 
+from stays.alerts import stay_alert_texts
+
 STAY_RISK = "stay_risk"
 JOIN_BY_REMINDER = "join_by_reminder"
-
-TITLES = {
-    "watch": gettext_lazy("%(days)d days left in %(country)s"),
-    "high": gettext_lazy("Only %(days)d days left in %(country)s"),
-    "overstay": gettext_lazy("Stay limit exceeded in %(country)s by %(overstay)d days"),
-    "listed": gettext_lazy("Listed on the registry of controlled persons (%(country)s)"),
-}
 
 
 def _country_name(code: str) -> str:
@@ -32,27 +27,9 @@ def _country_name(code: str) -> str:
 
 
 def stay_risk_texts(data: Mapping[str, Any]) -> tuple[str, str] | None:
-    """A driver's stay alert: ``risk``, ``country``, ``days_left``, ``overstay_days``, ``latest_exit``."""
-    risk = data.get("risk")
-    country = str(data.get("country") or "")
-    if risk not in TITLES or not country:
-        return None
-    try:
-        days = int(data.get("days_left") or 0)
-        overstay = int(data.get("overstay_days") or 0)
-        latest_exit = date.fromisoformat(data["latest_exit"]) if data.get("latest_exit") else None
-    except (TypeError, ValueError):
-        return None
-    title = str(TITLES[risk]) % {"days": days, "overstay": overstay, "country": _country_name(country)}
-    if risk == "listed":
-        body = _("A registry check found this record. Contact the migration authorities before travelling.")
-    elif risk == "overstay":
-        body = _("Leave the country now: an overstay can lead to listing on the registry.")
-    elif latest_exit:
-        body = _("Leave by %(date)s to stay within the limit.") % {"date": latest_exit.isoformat()}
-    else:
-        body = _("Plan the next trips with the days left in mind.")
-    return title, body
+    """A driver's stay alert: ``risk``, ``country``, ``days_left``, ``overstay_days``, ``latest_exit``, in the words
+    the push was written in (``stays.alerts.stay_alert_texts``, the one copy of them)."""
+    return stay_alert_texts(dict(data))
 
 
 def crossing_name_in(names: Mapping[str, Any], *, language: str, slug: str) -> str:

@@ -62,10 +62,19 @@ def test_a_stay_alert_reads_in_the_active_language():
     with translation.override("ru"):
         russian = stay_risk_texts(data)
 
-    assert english == ("Only 3 days left in Russia", "Leave by 2026-11-21 to stay within the limit.")
+    assert english == ("Only 3 days left in Russia", "Leave by Nov. 21, 2026 to stay within the limit.")
     assert russian is not None
     assert russian != english
-    assert "2026-11-21" in russian[1]
+    assert "2026" in russian[1]
+
+
+def test_a_stay_alert_reads_in_the_list_as_its_push_did():
+    from stays.alerts import stay_alert_texts
+
+    data = {"risk": "watch", "country": "RU", "days_left": 12, "overstay_days": 0, "latest_exit": "2026-12-19"}
+    for language in ("en", "ru", "kk"):
+        with translation.override(language):
+            assert stay_risk_texts(data) == stay_alert_texts(data)
 
 
 @pytest.mark.parametrize(
