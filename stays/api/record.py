@@ -7,8 +7,6 @@ problem+json whatever was asked for.
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from carriers.api.schema import UNAUTHENTICATED, VALIDATION, problem
+from core.http import utc_iso
 from queues.selectors.forecast import exit_plan_as_dict
 from stays import record, selectors
 from stays.api.mobile import (
@@ -55,10 +54,6 @@ def _day(value):
     return value.isoformat() if value else None
 
 
-def _timestamp(value) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def rule_dict(rule) -> dict | None:
     if rule is None:
         return None
@@ -85,7 +80,7 @@ def event_dict(event: record.RecordedEvent, *, language: str) -> dict:
         "crossing_name": event.crossing_name(language),
         "source": event.source,
         "recorded_by": event.recorded_by,
-        "recorded_at": _timestamp(event.recorded_at),
+        "recorded_at": utc_iso(event.recorded_at),
     }
 
 
@@ -95,7 +90,7 @@ def record_dict(result: record.StayRecord, *, language: str) -> dict:
         "country": result.country,
         "from": result.period_from.isoformat(),
         "to": result.period_to.isoformat(),
-        "generated_at": _timestamp(result.generated_at),
+        "generated_at": utc_iso(result.generated_at),
         "time_zone": result.local_zone,
         "driver": {"name": result.driver_name, "citizenship": result.citizenship or None},
         "stays": [
