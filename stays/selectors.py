@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 
@@ -244,13 +245,14 @@ def stay_record_get(
 ) -> record.StayRecord:
     """The driver's stay record of ``country`` for the period, generated at ``at`` (``stays.record``).
 
-    ``carrier_id`` (a dispatcher's carrier) names only that carrier's dispatchers as who recorded an event: an entry
-    another carrier's staff recorded still counts, with its source, but without their name.
+    ``carrier_id`` (a dispatcher's carrier) names only that carrier's dispatchers as who recorded an event and lists
+    only the regimes that carrier recorded: what another carrier recorded still counts in the day counts and the
+    status, as on the driver page, but its name and its regimes are not this carrier's to see.
     """
     events = list(stay_events_list(driver=driver).select_related("created_by", "created_by__dispatcher"))
     own = [event for event in events if str(event.country).upper() == country and event.date <= period_to]
     last = max(own, key=lambda event: (event.date, event.created_at), default=None)
-    return record.stay_record_build(
+    built = record.stay_record_build(
         country=country,
         period_from=period_from,
         period_to=period_to,
@@ -263,3 +265,7 @@ def stay_record_get(
         generated_at=at,
         local_zone=crossing_time_zone(crossing=last.crossing if last else None, country=country),
     )
+    if carrier_id is None:
+        return built
+    own = set(_regimes_to_domain(DriverRegime.objects.filter(driver=driver, carrier_id=carrier_id)))
+    return dataclasses.replace(built, regimes=tuple(regime for regime in built.regimes if regime in own))

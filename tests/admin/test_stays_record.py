@@ -95,3 +95,21 @@ def test_the_pdf_names_only_this_carriers_dispatchers_as_who_recorded(dispatcher
     assert "Owncarrier" in text
     assert "Formercarrier" not in text
     assert "2025-05-01" in text  # the entry still counts, with its source
+
+
+def test_the_pdf_lists_only_the_regimes_this_carrier_recorded(dispatcher_client, dispatcher, driver, other_carrier):
+    from stays.models import DriverRegime
+
+    DriverRegime.objects.create(
+        driver=driver, regime="own-permit", valid_from=date(2025, 1, 1), carrier=dispatcher.carrier
+    )
+    DriverRegime.objects.create(
+        driver=driver, regime="former-permit", valid_from=date(2025, 1, 1), carrier=other_carrier
+    )
+    StayEvent.objects.create(driver=driver, country="RU", kind="entry", date=date(2025, 5, 1), source="driver")
+
+    response = dispatcher_client.get(record_url(driver, country="RU", **{"from": "2025-01-01", "to": "2025-06-30"}))
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "own-permit" in text
+    assert "former-permit" not in text
