@@ -267,5 +267,5 @@ def stay_record_get(
     )
     if carrier_id is None:
         return built
-    own = set(_regimes_to_domain(DriverRegime.objects.filter(driver=driver, carrier_id=carrier_id)))
-    return dataclasses.replace(built, regimes=tuple(regime for regime in built.regimes if regime in own))
+    own_regimes = set(_regimes_to_domain(DriverRegime.objects.filter(driver=driver, carrier_id=carrier_id)))
+    return dataclasses.replace(built, regimes=tuple(regime for regime in built.regimes if regime in own_regimes))
